@@ -1,0 +1,184 @@
+"""The ``kpiwatch`` command."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+from kpiwatch.core import tenancy, users
+from kpiwatch.core.config import get_settings
+from kpiwatch.core.context import Caller
+from kpiwatch.core.db import Database
+from kpiwatch.core.errors import KpiwatchError
+from kpiwatch.core.migrate import upgrade
+
+app = typer.Typer(
+    help="kpiwatch: operations KPIs, SLAs and status from real data.",
+    pretty_exceptions_show_locals=False,
+)
+user_app = typer.Typer(help="Manage users.")
+tenant_app = typer.Typer(help="Manage tenants.")
+app.add_typer(user_app, name="user")
+app.add_typer(tenant_app, name="tenant")
+console = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(work)
+    except KpiwatchError as exc:
+        detail = exc.detail
+        if isinstance(detail, dict) and "errors" in detail:
+            for e in detail["errors"]:
+                console.print(f"line {e['line']}: {e['field'] or 'record'} {e['reason']}")
+            detail = detail["message"]
+        console.print(f"[red]error:[/red] {detail}")
+        raise typer.Exit(1) from exc
+
+
+async def _with_db(work: Any) -> Any:
+    db = Database(get_settings().database_url)
+    try:
+        return await work(db)
+    finally:
+        await db.dispose()
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade every table to the latest schema."""
+
+    async def work(db: Database) -> None:
+        await upgrade(db.engine)
+
+    _run(_with_db(work))
+    console.print("database is at the latest migration")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+) -> None:
+    """Serve the API and pages."""
+    import uvicorn
+
+    from kpiwatch.app import create_app
+    from kpiwatch.core.logs import configure
+
+    settings = get_settings()
+    configure(settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        access_log=False,
+    )
+
+
+@app.command()
+def demo(
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve afterwards.")] = True,
+) -> None:
+    """Migrate, load the demo data (idempotent), print the demo login, and serve."""
+    from kpiwatch import demo as demo_data
+
+    settings = get_settings()
+
+    async def work(db: Database) -> tuple[str, str]:
+        await upgrade(db.engine)
+        return await demo_data.load(db, settings)
+
+    username, password = _run(_with_db(work))
+    console.print(f"demo admin: [bold]{username}[/bold]  password: [bold]{password}[/bold]")
+    if serve_after:
+        console.print(f"serving on http://{settings.host}:{settings.port}")
+        serve(None, None)
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    password: Annotated[str, typer.Option(help="At least 8 characters.")],
+    role: Annotated[str, typer.Option(help="viewer, reporter or admin.")] = "viewer",
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")] = "default",
+    email: Annotated[str | None, typer.Option(help="E-mail address.")] = None,
+) -> None:
+    """Create a user."""
+    if role not in ("viewer", "reporter", "admin"):
+        raise typer.BadParameter("must be viewer, reporter or admin", param_hint="--role")
+    if len(password) < 8:
+        raise typer.BadParameter("must be at least 8 characters", param_hint="--password")
+
+    async def work(db: Database) -> int:
+        async with db.write() as conn:
+            tenant_id = await tenancy.tenant_id_by_slug(conn, tenant)
+            return await users.insert_user(
+                conn, tenant_id, username=username, password=password, role=role, email=email,
+                now=datetime.now(UTC),
+            )
+
+    user_id = _run(_with_db(work))
+    console.print(f"created user {username} (id {user_id}, {role}) in tenant {tenant}")
+
+
+@tenant_app.command("create")
+def tenant_create(
+    slug: Annotated[str, typer.Option(help="Short name used in URLs.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Asia/Seoul.")] = "UTC",
+) -> None:
+    """Create a tenant."""
+
+    async def work(db: Database) -> int:
+        async with db.write() as conn:
+            return await tenancy.create_tenant(
+                conn, slug=slug, name=name, timezone=timezone, now=datetime.now(UTC)
+            )
+
+    _run(_with_db(work))
+    console.print(f"created tenant {slug} ({timezone})")
+
+
+@app.command()
+def ingest(
+    dataset: Annotated[str, typer.Argument(help="service_requests or deployments.")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".ndjson/.jsonl/.csv")],
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")] = "default",
+) -> None:
+    """Upsert a file of rows into a dataset, all or nothing, as POST /api/ingest does."""
+    from kpiwatch.ingest import service
+
+    fmt = "csv" if file.suffix.lower() == ".csv" else "ndjson"
+
+    async def work(db: Database) -> service.IngestResult:
+        async with db.read() as conn:
+            tenant_id = await tenancy.tenant_id_by_slug(conn, tenant)
+        caller = Caller(tenant_id, tenant, datetime.now(UTC), name="cli")
+        with (
+            Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                console=console,
+            ) as progress,
+            progress.open(file, "rb", description=f"{dataset} ← {file.name}") as body,
+        ):
+            return await service.ingest(db, caller, dataset, body, fmt)
+
+    result = _run(_with_db(work))
+    console.print(
+        f"{result.dataset}: received {result.received}, inserted {result.inserted}, "
+        f"updated {result.updated}"
+    )
+

@@ -1,0 +1,122 @@
+"""Demo data: an admin, and a year of service requests and deployments for five services.
+
+Every day's rows come from a generator seeded with that day, so loading again upserts the
+same rows (and adds the days since the last load): the load is idempotent.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy import select
+
+from kpiwatch.core import tenancy, users
+from kpiwatch.core.config import Settings
+from kpiwatch.core.context import Caller
+from kpiwatch.core.db import Database
+from kpiwatch.core.models import users as users_table
+from kpiwatch.core.secrets import stored_secret
+from kpiwatch.core.security import verify_password
+from kpiwatch.ingest import service
+
+ADMIN = "admin"
+SERVICES = ("mail", "vpn", "erp", "portal", "payments")
+CATEGORIES = ("access", "incident", "change", "question")
+DAYS = 365
+
+
+def _requests_of(day: date, zone: ZoneInfo, now: datetime) -> Iterator[dict[str, Any]]:
+    for service_name in SERVICES:
+        rng = random.Random(f"sr-{day.isoformat()}-{service_name}")
+        for n in range(rng.randint(8, 20)):
+            created = datetime.combine(day, time(8), zone) + timedelta(minutes=rng.randint(0, 600))
+            hours = rng.expovariate(1 / 5)
+            resolved = created + timedelta(hours=hours)
+            sla_hours = rng.choice((4, 8, 24))
+            closed = resolved <= now
+            cancelled = closed and rng.random() < 0.04
+            row = {
+                "id": f"SR-{day:%Y%m%d}-{service_name}-{n:03d}",
+                "service": service_name,
+                "category": rng.choice(CATEGORIES),
+                "priority": rng.choice(("P1", "P2", "P3", "P3", "P4")),
+                "status": ("cancelled" if cancelled else "done") if closed else "in_progress",
+                "created_at": created.isoformat(),
+                "first_response_at": (created + timedelta(minutes=rng.randint(2, 90))).isoformat(),
+                "resolved_at": resolved.isoformat() if closed else None,
+                "sla_due_at": (created + timedelta(hours=sla_hours)).isoformat(),
+                "assignee": f"agent{rng.randint(1, 12)}",
+                "reassignment_count": rng.choice((0, 0, 0, 0, 1, 1, 2)),
+            }
+            if created <= now:  # drawn anyway, so the day's later rows never change
+                yield row
+
+
+def _deployments_of(day: date, zone: ZoneInfo, now: datetime) -> Iterator[dict[str, Any]]:
+    for service_name in SERVICES:
+        rng = random.Random(f"dep-{day.isoformat()}-{service_name}")
+        for n in range(rng.choice((0, 0, 1, 1, 2))):
+            started = datetime.combine(day, time(10), zone) + timedelta(minutes=rng.randint(0, 420))
+            finished = started + timedelta(minutes=rng.randint(3, 40))
+            done = finished <= now
+            outcome = rng.choices(("succeeded", "failed", "rolled_back"), (92, 5, 3))[0]
+            row = {
+                "id": f"DEP-{day:%Y%m%d}-{service_name}-{n}",
+                "service": service_name,
+                "status": outcome if done else "in_progress",
+                "started_at": started.isoformat(),
+                "finished_at": finished.isoformat() if done else None,
+            }
+            if started <= now:
+                yield row
+
+
+def _ndjson(rows: Iterator[dict[str, Any]]) -> io.BytesIO:
+    return io.BytesIO(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+
+
+async def _ensure_admin(db: Database, settings: Settings, now: datetime) -> str:
+    password = settings.demo_password or await stored_secret(
+        db, "demo_admin_password", secrets.token_urlsafe(12)
+    )
+    async with db.write() as conn:
+        row = (
+            await conn.execute(
+                select(users_table.c.password_hash).where(users_table.c.username == ADMIN)
+            )
+        ).first()
+        if row is None:
+            tenant_id = await tenancy.tenant_id_by_slug(conn, "default")
+            await users.insert_user(
+                conn, tenant_id, username=ADMIN, password=password, role="admin",
+                email="admin@example.com", now=now,
+            )
+        elif not verify_password(password, row.password_hash):
+            return "(changed since the demo was loaded)"
+    return password
+
+
+async def load(db: Database, settings: Settings, now: datetime | None = None) -> tuple[str, str]:
+    """Load the demo data; returns the demo admin's username and password."""
+    now = now or datetime.now(UTC)
+    password = await _ensure_admin(db, settings, now)
+    async with db.read() as conn:
+        tenant_id = await tenancy.tenant_id_by_slug(conn, "default")
+        zone = ZoneInfo((await tenancy.get_tenant(conn, tenant_id))["timezone"])
+    caller = Caller(tenant_id, "default", now, name="demo")
+    today = now.astimezone(zone).date()
+    days = [today - timedelta(days=d) for d in range(DAYS, -1, -1)]
+    for dataset, rows_of in (
+        ("service_requests", _requests_of),
+        ("deployments", _deployments_of),
+    ):
+        body = _ndjson(row for day in days for row in rows_of(day, zone, now))
+        await service.ingest(db, caller, dataset, body, "ndjson")
+    return ADMIN, password

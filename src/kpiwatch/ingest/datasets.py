@@ -1,0 +1,117 @@
+"""The built-in event datasets: their fields, types and rules.
+
+A dataset is what ``POST /api/ingest/{dataset}`` accepts and what KPI formulas aggregate.
+Each field has a kind (``str``, ``enum``, ``int``, ``timestamp``); ``row_rules`` check facts
+that span fields (a closed request needs ``resolved_at``, nothing ends before it starts).
+Timestamps carry a UTC offset (``2026-01-31T23:30:00+09:00``, ``…Z``); one without an
+offset is read in the tenant's time zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table
+
+from kpiwatch.ingest.models import deployments, service_requests
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # "str" | "enum" | "int" | "timestamp"
+    required: bool = False
+    max_length: int = 100
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    default: Any = None
+    description: str = ""
+
+
+RowRule = Callable[[dict[str, Any]], "tuple[str, str] | None"]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    table: Table
+    fields: tuple[Field, ...]
+    row_rules: tuple[RowRule, ...] = field(default=())
+    description: str = ""
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+def _not_before(later: str, earlier: str) -> RowRule:
+    def rule(row: dict[str, Any]) -> tuple[str, str] | None:
+        a: datetime | None = row[later]
+        b: datetime | None = row[earlier]
+        if a is not None and b is not None and a < b:
+            return later, f"is before {earlier}"
+        return None
+
+    return rule
+
+
+def _present_when(column: str, statuses: tuple[str, ...], absent_otherwise: bool) -> RowRule:
+    def rule(row: dict[str, Any]) -> tuple[str, str] | None:
+        if row["status"] in statuses and row[column] is None:
+            return column, f"is required when status is {row['status']}"
+        if absent_otherwise and row["status"] not in statuses and row[column] is not None:
+            return column, f"must be empty when status is {row['status']}"
+        return None
+
+    return rule
+
+
+SERVICE_REQUESTS = Dataset(
+    "service_requests",
+    service_requests,
+    (
+        Field("id", "str", required=True),
+        Field("service", "str", required=True),
+        Field("category", "str"),
+        Field("priority", "str", max_length=20),
+        Field("status", "enum", required=True, choices=("open", "in_progress", "done", "cancelled")),
+        Field("created_at", "timestamp", required=True),
+        Field("first_response_at", "timestamp"),
+        Field("resolved_at", "timestamp", description="when it was closed (done or cancelled)"),
+        Field("sla_due_at", "timestamp"),
+        Field("assignee", "str"),
+        Field("reassignment_count", "int", minimum=0, default=0),
+    ),
+    (
+        _present_when("resolved_at", ("done", "cancelled"), absent_otherwise=True),
+        _not_before("resolved_at", "created_at"),
+        _not_before("first_response_at", "created_at"),
+    ),
+    "Service requests and tickets (ITSM).",
+)
+
+DEPLOYMENTS = Dataset(
+    "deployments",
+    deployments,
+    (
+        Field("id", "str", required=True),
+        Field("service", "str", required=True),
+        Field(
+            "status",
+            "enum",
+            required=True,
+            choices=("succeeded", "failed", "rolled_back", "in_progress"),
+        ),
+        Field("started_at", "timestamp", required=True),
+        Field("finished_at", "timestamp"),
+    ),
+    (
+        _present_when("finished_at", ("succeeded", "failed", "rolled_back"), absent_otherwise=True),
+        _not_before("finished_at", "started_at"),
+    ),
+    "Deployments and their outcome.",
+)
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in (SERVICE_REQUESTS, DEPLOYMENTS)}

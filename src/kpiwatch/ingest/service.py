@@ -1,0 +1,228 @@
+"""Bulk ingestion: validate a whole body, write it in batches, all or nothing.
+
+Rows go first into a temporary table of the transaction (PostgreSQL: ``COPY``; SQLite:
+``executemany``), then one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` moves them into the
+dataset's table, the last occurrence of an id winning. Parsing the next batch runs in a
+worker thread while the database takes the previous one. A bad line anywhere stops the
+writing, the rest is still checked so every bad line is reported, and the transaction is
+rolled back: nothing is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kpiwatch.core import audit, tenancy
+from kpiwatch.core.context import Caller
+from kpiwatch.core.db import Database, sqlite_timestamp
+from kpiwatch.core.errors import InvalidInput, NotFound
+from kpiwatch.ingest.datasets import DATASETS, Dataset
+from kpiwatch.ingest.parse import RowReader
+
+BATCH_ROWS = 20_000
+MAX_LISTED_ERRORS = 100
+
+FORMATS = {"application/x-ndjson": "ndjson", "application/json": "ndjson", "text/csv": "csv"}
+
+
+@dataclass
+class IngestResult:
+    dataset: str
+    received: int
+    inserted: int
+    updated: int
+
+
+@dataclass
+class _Checked:
+    rows: list[tuple[Any, ...]]
+    errors: list[dict[str, Any]]
+    bad_lines: int
+    done: bool
+
+
+def dataset_named(name: str) -> Dataset:
+    dataset = DATASETS.get(name)
+    if dataset is None:
+        raise NotFound(f"dataset {name!r} not found; known: {', '.join(sorted(DATASETS))}")
+    return dataset
+
+
+class _Writer:
+    """The temporary table of one ingestion and the final upsert into the dataset."""
+
+    def __init__(self, conn: AsyncConnection, dataset: Dataset, tenant_id: int) -> None:
+        self.conn = conn
+        self.dataset = dataset
+        self.tenant_id = tenant_id
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.temp = f"ingest_{secrets.token_hex(6)}"
+        self.names = [f.name for f in dataset.fields]
+        self.timestamp_at = [i for i, f in enumerate(dataset.fields) if f.kind == "timestamp"]
+        self.seq = 0
+
+    async def create(self) -> None:
+        table = self.dataset.table.name
+        if self.sqlite:
+            await self.conn.exec_driver_sql(
+                f"CREATE TEMP TABLE {self.temp} AS SELECT 0 AS seq, * FROM {table} WHERE 0"
+            )
+        else:
+            await self.conn.exec_driver_sql(
+                f"CREATE TEMP TABLE {self.temp} (seq integer, LIKE {table}) ON COMMIT DROP"
+            )
+
+    async def add(self, rows: list[tuple[Any, ...]]) -> None:
+        start, tenant = self.seq, self.tenant_id
+        self.seq += len(rows)
+        raw = await self.conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        columns = ["seq", "tenant_id", *self.names]
+        if self.sqlite:
+            stamps = self.timestamp_at
+            records = []
+            for seq, row in enumerate(rows, start):
+                values = list(row)
+                for i in stamps:
+                    if values[i] is not None:
+                        values[i] = sqlite_timestamp(values[i])
+                records.append((seq, tenant, *values))
+            marks = ", ".join("?" * len(columns))
+            await driver.executemany(
+                f"INSERT INTO {self.temp} ({', '.join(columns)}) VALUES ({marks})", records
+            )
+        else:
+            await driver.copy_records_to_table(
+                self.temp,
+                records=[(seq, tenant, *row) for seq, row in enumerate(rows, start)],
+                columns=columns,
+            )
+
+    async def upsert(self) -> tuple[int, int]:
+        """Move the rows into the dataset's table; returns (inserted, updated) distinct ids."""
+        table = self.dataset.table.name
+        tenant = {"tenant": self.tenant_id}
+        distinct = (
+            await self.conn.execute(text(f"SELECT count(DISTINCT id) FROM {self.temp}"))
+        ).scalar_one()
+        existing = (
+            await self.conn.execute(
+                text(
+                    f"SELECT count(DISTINCT t.id) FROM {self.temp} t JOIN {table} d "
+                    "ON d.tenant_id = :tenant AND d.id = t.id"
+                ),
+                tenant,
+            )
+        ).scalar_one()
+        columns = ", ".join(["tenant_id", *self.names])
+        updates = ", ".join(f"{n} = excluded.{n}" for n in self.names if n != "id")
+        if self.sqlite:
+            source = f"SELECT {columns} FROM {self.temp} WHERE true ORDER BY seq"
+        else:
+            source = f"SELECT DISTINCT ON (id) {columns} FROM {self.temp} ORDER BY id, seq DESC"
+        await self.conn.exec_driver_sql(
+            f"INSERT INTO {table} ({columns}) {source} "
+            f"ON CONFLICT (tenant_id, id) DO UPDATE SET {updates}"
+        )
+        if self.sqlite:
+            await self.conn.exec_driver_sql(f"DROP TABLE {self.temp}")
+        return distinct - existing, existing
+
+
+def _check_batch(
+    rows_in: Iterator[tuple[int, tuple[Any, ...] | None, list[tuple[str, str]]]],
+    keep_rows: bool,
+    listed: int,
+) -> _Checked:
+    rows: list[tuple[Any, ...]] = []
+    errors: list[dict[str, Any]] = []
+    bad = 0
+    for line, values, problems in rows_in:
+        if problems:
+            bad += 1
+            keep_rows = False
+            for field, reason in problems:
+                if listed + len(errors) < MAX_LISTED_ERRORS:
+                    errors.append({"line": line, "field": field, "reason": reason})
+        elif keep_rows:
+            assert values is not None
+            rows.append(values)
+        if len(rows) >= BATCH_ROWS:
+            return _Checked(rows, errors, bad, done=False)
+    return _Checked(rows, errors, bad, done=True)
+
+
+async def ingest(
+    db: Database, caller: Caller, dataset_name: str, body: IO[bytes], fmt: str
+) -> IngestResult:
+    dataset = dataset_named(dataset_name)
+    async with db.read() as conn:
+        zone = ZoneInfo((await tenancy.get_tenant(conn, caller.tenant_id))["timezone"])
+    reader = RowReader(dataset, zone)
+    records = reader.ndjson(body) if fmt == "ndjson" else reader.csv(body)
+    errors: list[dict[str, Any]] = []
+    bad_lines = received = 0
+    async with db.write() as conn:
+        writer = _Writer(conn, dataset, caller.tenant_id)
+        await writer.create()
+        pending: asyncio.Task[None] | None = None
+        while True:
+            checked = await asyncio.to_thread(_check_batch, records, not errors, len(errors))
+            if pending is not None:
+                await pending
+                pending = None
+            errors += checked.errors
+            bad_lines += checked.bad_lines
+            received += len(checked.rows) + checked.bad_lines
+            if checked.rows and not errors:
+                pending = asyncio.ensure_future(writer.add(checked.rows))
+            if checked.done:
+                break
+        if pending is not None:
+            await pending
+        if bad_lines:
+            raise InvalidInput(
+                {
+                    "message": f"{bad_lines} bad line(s); nothing was written",
+                    "bad_lines": bad_lines,
+                    "errors": errors,
+                    "errors_listed": len(errors),
+                }
+            )
+        inserted, updated = await writer.upsert()
+        await audit.record(
+            conn,
+            caller,
+            "ingest",
+            dataset.name,
+            None,
+            {"received": received, "inserted": inserted, "updated": updated},
+        )
+    return IngestResult(dataset.name, received, inserted, updated)
+
+
+def describe(dataset: Dataset) -> dict[str, Any]:
+    return {
+        "name": dataset.name,
+        "description": dataset.description,
+        "fields": [
+            {
+                "name": f.name,
+                "type": f.kind,
+                "required": f.required,
+                **({"choices": list(f.choices)} if f.choices else {}),
+                **({"description": f.description} if f.description else {}),
+            }
+            for f in dataset.fields
+        ],
+    }
+

@@ -1,0 +1,8 @@
+"""Imports every slice's tables so that one ``metadata`` knows them all."""
+
+from __future__ import annotations
+
+from kpiwatch.core import models as core_models
+from kpiwatch.ingest import models as ingest_models
+
+__all__ = ["core_models", "ingest_models"]

@@ -1,0 +1,167 @@
+"""Fixtures: every test runs on SQLite and on PostgreSQL, each with a database of its own.
+
+A template database is migrated once per run and holds the personas; each test gets a copy
+(a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL), so tests can run in
+any order. Without PostgreSQL the PostgreSQL half is skipped, unless KPIWATCH_REQUIRE_PG=1.
+
+Personas (password ``password-<name>``): alice (admin), bob (reporter), carol (viewer) in
+the ``default`` tenant; dave (admin) and erin (viewer) in tenant ``acme`` (Asia/Seoul).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import bcrypt
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import insert, select
+
+from kpiwatch.app import create_app
+from kpiwatch.core.clock import Clock
+from kpiwatch.core.config import Settings
+from kpiwatch.core.db import make_engine
+from kpiwatch.core.migrate import upgrade
+from kpiwatch.core.models import tenants, users
+
+PG_URL = os.environ.get(
+    "KPIWATCH_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_PG = os.environ.get("KPIWATCH_REQUIRE_PG") == "1"
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+PERSONAS = {
+    "alice": ("default", "admin"),
+    "bob": ("default", "reporter"),
+    "carol": ("default", "viewer"),
+    "dave": ("acme", "admin"),
+    "erin": ("acme", "viewer"),
+}
+
+
+def password_of(name: str) -> str:
+    return f"password-{name}"
+
+
+def _pg_dsn(database: str) -> str:
+    base = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
+    return base.rsplit("/", 1)[0] + "/" + database
+
+
+async def _pg_admin(*sql: str) -> None:
+    conn = await asyncpg.connect(_pg_dsn("postgres"), timeout=5)
+    try:
+        for statement in sql:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def _prepare(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        await upgrade(engine)
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(tenants).values(slug="acme", name="Acme", timezone="Asia/Seoul", created_at=T0)
+            )
+            ids = dict((await conn.execute(select(tenants.c.slug, tenants.c.id))).all())
+            for name, (tenant, role) in PERSONAS.items():
+                hashed = bcrypt.hashpw(password_of(name).encode(), bcrypt.gensalt(4)).decode()
+                await conn.execute(
+                    insert(users).values(
+                        tenant_id=ids[tenant], username=name, email=f"{name}@example.com",
+                        password_hash=hashed, role=role, is_active=True, created_at=T0,
+                    )
+                )
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    asyncio.run(_prepare(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str | None]:
+    name = f"kpiwatch_tmpl_{os.getpid()}"
+    try:
+        asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required (KPIWATCH_REQUIRE_PG=1) but unreachable: {exc}")
+        yield None
+        return
+    asyncio.run(_prepare(PG_URL.rsplit("/", 1)[0] + "/" + name))
+    yield name
+    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name}"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[str]:
+    """A fresh, migrated database with the personas, on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "kpiwatch.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    template = request.getfixturevalue("pg_template")
+    if template is None:
+        pytest.skip("PostgreSQL is not reachable")
+    name = f"kpiwatch_t_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    fixed = Clock()
+    fixed.freeze(T0)
+    return fixed
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, secret_key=None)
+
+
+@pytest.fixture
+def client(settings: Settings, clock: Clock) -> Iterator[TestClient]:
+    app = create_app(settings, clock)
+    with TestClient(app, client=("203.0.113.7", 50000)) as test_client:
+        yield test_client
+
+
+def _login(client: TestClient, name: str) -> dict[str, Any]:
+    response = client.post(
+        "/api/auth/login", json={"username": name, "password": password_of(name)}
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.fixture
+def login(client: TestClient) -> Callable[[str], dict[str, Any]]:
+    """Log a persona in; returns the login answer (tokens and user)."""
+    return lambda name: _login(client, name)
+
+
+@pytest.fixture
+def headers(client: TestClient) -> Callable[[str], dict[str, str]]:
+    """Authorization headers with a fresh access token of a persona."""
+    return lambda name: {"Authorization": f"Bearer {_login(client, name)['access_token']}"}
