@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from kpiwatch.core import models as core_models
 from kpiwatch.ingest import models as ingest_models
+from kpiwatch.kpi import models as kpi_models
 
-__all__ = ["core_models", "ingest_models"]
+__all__ = ["core_models", "ingest_models", "kpi_models"]

@@ -1,0 +1,63 @@
+"""KPI definitions and their computed values."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from kpiwatch.core.db import JSONType, UTCDateTime, metadata
+
+kpi_definitions = Table(
+    "kpi_definitions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("display_name", String(200), nullable=False),
+    Column("description", Text),
+    Column("formula", Text, nullable=False),
+    Column("unit", String(20), nullable=False, server_default=""),
+    Column("direction", String(16), nullable=False),
+    Column("target", Float, nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("dimensions", JSONType, nullable=False),
+    Column("green_threshold", Float),
+    Column("yellow_threshold", Float),
+    Column("is_active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "name", name="uq_kpi_definitions_tenant_name"),
+    CheckConstraint("direction IN ('HIGHER_BETTER', 'LOWER_BETTER')", name="direction"),
+    CheckConstraint("period IN ('HOURLY', 'DAILY', 'WEEKLY', 'MONTHLY')", name="period"),
+)
+
+# One row per KPI, period and combination of dimension values. ``dims_key`` is the
+# canonical text of ``dims`` ('' when the KPI has no dimensions) so it can be unique.
+kpi_values = Table(
+    "kpi_values",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "kpi_id", Integer, ForeignKey("kpi_definitions.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("period_start", UTCDateTime, nullable=False),
+    Column("period_end", UTCDateTime, nullable=False),
+    Column("dims_key", String(500), nullable=False, server_default=""),
+    Column("dims", JSONType, nullable=False),
+    Column("value", Float),
+    Column("parts", JSONType, nullable=False),
+    Column("computed_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kpi_id", "period_start", "dims_key", name="uq_kpi_values_period_dims"),
+    Index("ix_kpi_values_kpi_period", "kpi_id", "period_start"),
+)
