@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from kpiwatch import __version__
 from kpiwatch.core.deps import DbDep
-from kpiwatch.core.migrate import current_revision, head_revision
+from kpiwatch.core.migrate import current_revisions, head_revisions
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
@@ -20,10 +20,10 @@ log = logging.getLogger(__name__)
 async def health(db: DbDep) -> JSONResponse:
     """200 when the database answers and is at the latest migration, 503 otherwise."""
     body: dict[str, Any] = {"version": __version__, "database": db.dialect}
-    head = head_revision()
+    head = sorted(head_revisions())
     try:
         async with db.read() as conn:
-            current = await conn.run_sync(current_revision)
+            current = sorted(await conn.run_sync(current_revisions))
     except Exception as exc:
         log.warning("health check cannot reach the database: %s", exc)
         body |= {"status": "error", "database_ok": False, "migration": {"head": head}}
