@@ -60,7 +60,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def sqlite_timestamp(value: datetime) -> str:
     """The text SQLite stores for ``UTCDateTime`` (for bulk writes that bypass the ORM)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
 
 
 _BEGIN_MODES = {"": "BEGIN", "IMMEDIATE": "BEGIN IMMEDIATE"}

@@ -76,7 +76,9 @@ SERVICE_REQUESTS = Dataset(
         Field("service", "str", required=True),
         Field("category", "str"),
         Field("priority", "str", max_length=20),
-        Field("status", "enum", required=True, choices=("open", "in_progress", "done", "cancelled")),
+        Field(
+            "status", "enum", required=True, choices=("open", "in_progress", "done", "cancelled")
+        ),
         Field("created_at", "timestamp", required=True),
         Field("first_response_at", "timestamp"),
         Field("resolved_at", "timestamp", description="when it was closed (done or cancelled)"),

@@ -30,13 +30,15 @@ def _str(field: Field) -> Convert:
     max_length = field.max_length
 
     def convert(value: Any) -> str:
-        if type(value) is not str:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise BadValue("must be a string")
-            value = str(value)
-        if len(value) > max_length:
+        if type(value) is str:
+            text = value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            text = str(value)
+        else:
+            raise BadValue("must be a string")
+        if len(text) > max_length:
             raise BadValue(f"is longer than {max_length} characters")
-        return value
+        return text
 
     return convert
 
@@ -125,7 +127,9 @@ class RowReader:
                 errors.append((name, str(exc)))
                 values.append(None)
         if len(record) > len(self.columns) or not self.known.issuperset(record):
-            errors.extend((k, "is not a field of this dataset") for k in record if k not in self.known)
+            errors.extend(
+                (k, "is not a field of this dataset") for k in record if k not in self.known
+            )
         if errors:
             return None, errors
         row = dict(zip(self.names, values, strict=True))

@@ -1,9 +1,9 @@
 """Bulk ingestion: validate a whole body, write it in batches, all or nothing.
 
-Rows go first into a temporary table of the transaction (PostgreSQL: ``COPY``; SQLite:
-``executemany``), then one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` moves them into the
-dataset's table, the last occurrence of an id winning. Parsing the next batch runs in a
-worker thread while the database takes the previous one. A bad line anywhere stops the
+Each batch is upserted as soon as it is checked: on SQLite by ``executemany``, on
+PostgreSQL by ``COPY`` into a temporary table and one ``INSERT … SELECT … ON CONFLICT DO
+UPDATE``; the last occurrence of an id wins. Checking the next batch runs in a worker
+thread while the database takes the previous one. A bad line anywhere stops the
 writing, the rest is still checked so every bad line is reported, and the transaction is
 rolled back: nothing is written.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kpiwatch.core import audit, tenancy
@@ -57,85 +57,90 @@ def dataset_named(name: str) -> Dataset:
 
 
 class _Writer:
-    """The temporary table of one ingestion and the final upsert into the dataset."""
+    """Upserts batches into the dataset's table and counts new and existing ids.
+
+    An id seen earlier in the same body is neither new nor existing again, so
+    ``inserted + updated`` is the number of distinct ids of the body.
+    """
 
     def __init__(self, conn: AsyncConnection, dataset: Dataset, tenant_id: int) -> None:
         self.conn = conn
         self.dataset = dataset
         self.tenant_id = tenant_id
         self.sqlite = conn.dialect.name == "sqlite"
-        self.temp = f"ingest_{secrets.token_hex(6)}"
         self.names = [f.name for f in dataset.fields]
+        self.columns = ", ".join(["tenant_id", *self.names])
+        self.updates = ", ".join(f"{n} = excluded.{n}" for n in self.names if n != "id")
         self.timestamp_at = [i for i, f in enumerate(dataset.fields) if f.kind == "timestamp"]
-        self.seq = 0
+        self.temp = f"ingest_{secrets.token_hex(6)}"
+        self.seen: set[str] = set()
+        self.inserted = self.updated = 0
 
     async def create(self) -> None:
-        table = self.dataset.table.name
-        if self.sqlite:
+        if not self.sqlite:
             await self.conn.exec_driver_sql(
-                f"CREATE TEMP TABLE {self.temp} AS SELECT 0 AS seq, * FROM {table} WHERE 0"
-            )
-        else:
-            await self.conn.exec_driver_sql(
-                f"CREATE TEMP TABLE {self.temp} (seq integer, LIKE {table}) ON COMMIT DROP"
+                f"CREATE TEMP TABLE {self.temp} (seq integer, LIKE {self.dataset.table.name}) "
+                "ON COMMIT DROP"
             )
 
     async def add(self, rows: list[tuple[Any, ...]]) -> None:
-        start, tenant = self.seq, self.tenant_id
-        self.seq += len(rows)
+        fresh = {row[0] for row in rows} - self.seen
+        self.seen |= fresh
         raw = await self.conn.get_raw_connection()
         driver = raw.driver_connection
         assert driver is not None
-        columns = ["seq", "tenant_id", *self.names]
-        if self.sqlite:
-            stamps = self.timestamp_at
-            records = []
-            for seq, row in enumerate(rows, start):
-                values = list(row)
-                for i in stamps:
-                    if values[i] is not None:
-                        values[i] = sqlite_timestamp(values[i])
-                records.append((seq, tenant, *values))
-            marks = ", ".join("?" * len(columns))
-            await driver.executemany(
-                f"INSERT INTO {self.temp} ({', '.join(columns)}) VALUES ({marks})", records
-            )
-        else:
-            await driver.copy_records_to_table(
-                self.temp,
-                records=[(seq, tenant, *row) for seq, row in enumerate(rows, start)],
-                columns=columns,
-            )
-
-    async def upsert(self) -> tuple[int, int]:
-        """Move the rows into the dataset's table; returns (inserted, updated) distinct ids."""
         table = self.dataset.table.name
-        tenant = {"tenant": self.tenant_id}
-        distinct = (
-            await self.conn.execute(text(f"SELECT count(DISTINCT id) FROM {self.temp}"))
-        ).scalar_one()
-        existing = (
-            await self.conn.execute(
-                text(
-                    f"SELECT count(DISTINCT t.id) FROM {self.temp} t JOIN {table} d "
-                    "ON d.tenant_id = :tenant AND d.id = t.id"
-                ),
-                tenant,
-            )
-        ).scalar_one()
-        columns = ", ".join(["tenant_id", *self.names])
-        updates = ", ".join(f"{n} = excluded.{n}" for n in self.names if n != "id")
         if self.sqlite:
-            source = f"SELECT {columns} FROM {self.temp} WHERE true ORDER BY seq"
+            async with driver.execute(
+                f"SELECT count(*) FROM {table} WHERE tenant_id = ? "
+                "AND id IN (SELECT value FROM json_each(?))",
+                (self.tenant_id, orjson.dumps(list(fresh)).decode()),
+            ) as cursor:
+                (existing,) = await cursor.fetchone()
         else:
-            source = f"SELECT DISTINCT ON (id) {columns} FROM {self.temp} ORDER BY id, seq DESC"
-        await self.conn.exec_driver_sql(
-            f"INSERT INTO {table} ({columns}) {source} "
-            f"ON CONFLICT (tenant_id, id) DO UPDATE SET {updates}"
-        )
+            existing = await driver.fetchval(
+                f"SELECT count(*) FROM {table} WHERE tenant_id = $1 AND id = ANY($2::text[])",
+                self.tenant_id,
+                list(fresh),
+            )
+        self.inserted += len(fresh) - existing
+        self.updated += existing
         if self.sqlite:
-            await self.conn.exec_driver_sql(f"DROP TABLE {self.temp}")
-        return distinct - existing, existing
+            await self._sqlite_upsert(driver, rows)
+        else:
+            await self._postgres_upsert(driver, rows)
+
+    async def _sqlite_upsert(self, driver: Any, rows: list[tuple[Any, ...]]) -> None:
+        tenant, stamps = self.tenant_id, self.timestamp_at
+        records = []
+        for row in rows:
+            values = [tenant, *row]
+            for i in stamps:
+                if values[i + 1] is not None:
+                    values[i + 1] = sqlite_timestamp(values[i + 1])
+            records.append(values)
+        marks = ", ".join("?" * (len(self.names) + 1))
+        # Rows are applied in order, so the last row of a repeated id wins.
+        await driver.executemany(
+            f"INSERT INTO {self.dataset.table.name} ({self.columns}) VALUES ({marks}) "
+            f"ON CONFLICT (tenant_id, id) DO UPDATE SET {self.updates}",
+            records,
+        )
+
+    async def _postgres_upsert(self, driver: Any, rows: list[tuple[Any, ...]]) -> None:
+        tenant = self.tenant_id
+        await driver.copy_records_to_table(
+            self.temp,
+            records=[(seq, tenant, *row) for seq, row in enumerate(rows)],
+            columns=["seq", "tenant_id", *self.names],
+        )
+        # One statement cannot update a row twice: keep the last row of a repeated id.
+        await driver.execute(
+            f"INSERT INTO {self.dataset.table.name} ({self.columns}) "
+            f"SELECT DISTINCT ON (id) {self.columns} FROM {self.temp} ORDER BY id, seq DESC "
+            f"ON CONFLICT (tenant_id, id) DO UPDATE SET {self.updates}"
+        )
+        await driver.execute(f"TRUNCATE {self.temp}")
 
 
 def _check_batch(
@@ -198,7 +203,7 @@ async def ingest(
                     "errors_listed": len(errors),
                 }
             )
-        inserted, updated = await writer.upsert()
+        inserted, updated = writer.inserted, writer.updated
         await audit.record(
             conn,
             caller,
@@ -225,4 +230,3 @@ def describe(dataset: Dataset) -> dict[str, Any]:
             for f in dataset.fields
         ],
     }
-
