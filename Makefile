@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench-ingest
+.PHONY: run test lint bench-ingest bench-kpi
 
 $(BIN)/kpiwatch: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,7 @@ run: $(BIN)/kpiwatch
 
 test: $(VENV)/.dev
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(VENV)/.dev
@@ -28,5 +29,12 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench-ingest: $(VENV)/.dev
+$(VENV)/.bench: $(VENV)/.dev
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench-ingest: $(VENV)/.bench
 	$(BIN)/python bench/ingest.py
+
+bench-kpi: $(VENV)/.bench
+	$(BIN)/python bench/kpi_compute.py

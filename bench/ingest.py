@@ -117,7 +117,8 @@ def measure(url: str, payloads: list[bytes], rows: int) -> list[float]:
                 assert counted == rows, counted
                 rates.append(rows / elapsed)
                 print(
-                    f"  {label:6} pass: {rows:,} rows in {elapsed:.2f} s = {rows / elapsed:,.0f} rows/s"
+                    f"  {label:6} pass: {rows:,} rows in {elapsed:.2f} s "
+                    f"= {rows / elapsed:,.0f} rows/s"
                 )
             return rates
     finally:

@@ -32,9 +32,7 @@ from kpiwatch.core.db import make_engine
 from kpiwatch.core.migrate import upgrade
 from kpiwatch.core.models import tenants, users
 
-PG_URL = os.environ.get(
-    "KPIWATCH_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("KPIWATCH_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("KPIWATCH_REQUIRE_PG") == "1"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -71,15 +69,22 @@ async def _prepare(url: str) -> None:
         await upgrade(engine)
         async with engine.begin() as conn:
             await conn.execute(
-                insert(tenants).values(slug="acme", name="Acme", timezone="Asia/Seoul", created_at=T0)
+                insert(tenants).values(
+                    slug="acme", name="Acme", timezone="Asia/Seoul", created_at=T0
+                )
             )
             ids = dict((await conn.execute(select(tenants.c.slug, tenants.c.id))).all())
             for name, (tenant, role) in PERSONAS.items():
                 hashed = bcrypt.hashpw(password_of(name).encode(), bcrypt.gensalt(4)).decode()
                 await conn.execute(
                     insert(users).values(
-                        tenant_id=ids[tenant], username=name, email=f"{name}@example.com",
-                        password_hash=hashed, role=role, is_active=True, created_at=T0,
+                        tenant_id=ids[tenant],
+                        username=name,
+                        email=f"{name}@example.com",
+                        password_hash=hashed,
+                        role=role,
+                        is_active=True,
+                        created_at=T0,
                     )
                 )
     finally:
@@ -136,7 +141,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key=None)
+    return Settings(database_url=database_url, secret_key=None, scheduler_enabled=False)
 
 
 @pytest.fixture

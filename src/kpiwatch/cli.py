@@ -10,13 +10,15 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-from kpiwatch.core import tenancy, users
+from kpiwatch.core import audit, tenancy, users
 from kpiwatch.core.config import get_settings
 from kpiwatch.core.context import Caller
 from kpiwatch.core.db import Database
 from kpiwatch.core.errors import KpiwatchError
+from kpiwatch.core.errors import NotFound as KpiwatchNotFound
 from kpiwatch.core.migrate import upgrade
 
 app = typer.Typer(
@@ -38,9 +40,11 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
         detail = exc.detail
         if isinstance(detail, dict) and "errors" in detail:
             for e in detail["errors"]:
-                console.print(f"line {e['line']}: {e['field'] or 'record'} {e['reason']}")
+                console.print(escape(f"line {e['line']}: {e['field'] or 'record'} {e['reason']}"))
             detail = detail["message"]
-        console.print(f"[red]error:[/red] {detail}")
+        if isinstance(detail, list):  # InvalidInput's field errors: name each field
+            detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in detail)
+        console.print(f"[red]error:[/red] {escape(str(detail))}")
         raise typer.Exit(1) from exc
 
 
@@ -67,17 +71,31 @@ def migrate() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+    role: Annotated[
+        str, typer.Option(help="all (API and watch loop), api (no checks) or watch (checks only).")
+    ] = "all",
 ) -> None:
     """Serve the API and pages."""
     import uvicorn
 
     from kpiwatch.app import create_app
+    from kpiwatch.core.clock import Clock
     from kpiwatch.core.logs import configure
+    from kpiwatch.watch.config import WatchSettings
 
+    if role not in ("all", "api", "watch"):
+        raise typer.BadParameter("must be all, api or watch", param_hint="--role")
     settings = get_settings()
     configure(settings.log_level)
+    watch = WatchSettings()
+    if role == "watch":
+        from kpiwatch.watch.service import run_forever
+
+        _run(_with_db(lambda db: run_forever(db, watch, Clock())))
+        return
+    enabled = role == "all" and watch.enabled is not False
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, watch=watch.model_copy(update={"enabled": enabled})),
         host=host or settings.host,
         port=port or settings.port,
         log_config=None,
@@ -87,7 +105,9 @@ def serve(
 
 @app.command()
 def demo(
-    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve afterwards.")] = True,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve afterwards.")
+    ] = True,
 ) -> None:
     """Migrate, load the demo data (idempotent), print the demo login, and serve."""
     from kpiwatch import demo as demo_data
@@ -102,7 +122,7 @@ def demo(
     console.print(f"demo admin: [bold]{username}[/bold]  password: [bold]{password}[/bold]")
     if serve_after:
         console.print(f"serving on http://{settings.host}:{settings.port}")
-        serve(None, None)
+        serve(None, None, "all")
 
 
 @user_app.command("create")
@@ -120,12 +140,23 @@ def user_create(
         raise typer.BadParameter("must be at least 8 characters", param_hint="--password")
 
     async def work(db: Database) -> int:
+        now = datetime.now(UTC)
         async with db.write() as conn:
             tenant_id = await tenancy.tenant_id_by_slug(conn, tenant)
-            return await users.insert_user(
-                conn, tenant_id, username=username, password=password, role=role, email=email,
-                now=datetime.now(UTC),
+            user_id = await users.insert_user(
+                conn,
+                tenant_id,
+                username=username,
+                password=password,
+                role=role,
+                email=email,
+                now=now,
             )
+            # Accounts made outside the API (often the first admin) are audited all the same.
+            caller = Caller(tenant_id, tenant, now, name="cli")
+            detail = {"username": username, "role": role}
+            await audit.record(conn, caller, "user.create", "user", user_id, detail)
+            return user_id
 
     user_id = _run(_with_db(work))
     console.print(f"created user {username} (id {user_id}, {role}) in tenant {tenant}")
@@ -140,10 +171,15 @@ def tenant_create(
     """Create a tenant."""
 
     async def work(db: Database) -> int:
+        now = datetime.now(UTC)
         async with db.write() as conn:
-            return await tenancy.create_tenant(
-                conn, slug=slug, name=name, timezone=timezone, now=datetime.now(UTC)
+            tenant_id = await tenancy.create_tenant(
+                conn, slug=slug, name=name, timezone=timezone, now=now
             )
+            caller = Caller(tenant_id, slug, now, name="cli")
+            detail = {"name": name, "timezone": timezone}
+            await audit.record(conn, caller, "tenant.create", "tenant", slug, detail)
+            return tenant_id
 
     _run(_with_db(work))
     console.print(f"created tenant {slug} ({timezone})")
@@ -182,3 +218,42 @@ def ingest(
         f"updated {result.updated}"
     )
 
+
+@app.command()
+def compute(
+    kpi: Annotated[str | None, typer.Option(help="Only this KPI (by name).")] = None,
+    start: Annotated[
+        datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First local date.")
+    ] = None,
+    end: Annotated[
+        datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Last local date.")
+    ] = None,
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")] = "default",
+) -> None:
+    """Compute KPIs: the current period, or every period from --from to --to."""
+    from kpiwatch.kpi import calculate, definitions
+
+    if (start is None) != (end is None):
+        raise typer.BadParameter("give both --from and --to, or neither")
+
+    async def work(db: Database) -> int:
+        now = datetime.now(UTC)
+        async with db.read() as conn:
+            tenant_id = await tenancy.tenant_id_by_slug(conn, tenant)
+            kpis = await definitions.list_all(conn, tenant_id)
+        chosen = [k for k in kpis if kpi is None or k["name"] == kpi]
+        if kpi is not None and not chosen:
+            raise KpiwatchNotFound(f"no active KPI named {kpi!r} in tenant {tenant}")
+        with Progress(console=console) as progress:
+            task = progress.add_task("computing", total=len(chosen))
+            for definition in chosen:
+                progress.update(task, description=definition["name"])
+                if start is None or end is None:
+                    await calculate.calculate_current(db, definition, now)
+                else:
+                    await calculate.calculate(db, definition, start.date(), end.date(), now)
+                progress.advance(task)
+        return len(chosen)
+
+    count = _run(_with_db(work))
+    console.print(f"computed {count} KPI(s)")

@@ -1,4 +1,5 @@
-"""Demo data: an admin, and a year of service requests and deployments for five services.
+"""Demo data: an admin, a year of service requests and deployments for five services,
+and the five KPI templates computed over that year.
 
 Every day's rows come from a generator seeded with that day, so loading again upserts the
 same rows (and adds the days since the last load): the load is idempotent.
@@ -25,6 +26,8 @@ from kpiwatch.core.models import users as users_table
 from kpiwatch.core.secrets import stored_secret
 from kpiwatch.core.security import verify_password
 from kpiwatch.ingest import service
+from kpiwatch.kpi import calculate, definitions
+from kpiwatch.kpi.templates import TEMPLATES
 
 ADMIN = "admin"
 SERVICES = ("mail", "vpn", "erp", "portal", "payments")
@@ -95,8 +98,13 @@ async def _ensure_admin(db: Database, settings: Settings, now: datetime) -> str:
         if row is None:
             tenant_id = await tenancy.tenant_id_by_slug(conn, "default")
             await users.insert_user(
-                conn, tenant_id, username=ADMIN, password=password, role="admin",
-                email="admin@example.com", now=now,
+                conn,
+                tenant_id,
+                username=ADMIN,
+                password=password,
+                role="admin",
+                email="admin@example.com",
+                now=now,
             )
         elif not verify_password(password, row.password_hash):
             return "(changed since the demo was loaded)"
@@ -119,4 +127,15 @@ async def load(db: Database, settings: Settings, now: datetime | None = None) ->
     ):
         body = _ndjson(row for day in days for row in rows_of(day, zone, now))
         await service.ingest(db, caller, dataset, body, "ndjson")
+    await _kpis(db, caller, days[0], today)
     return ADMIN, password
+
+
+async def _kpis(db: Database, caller: Caller, first: date, last: date) -> None:
+    """The five templates, computed over the whole demo year."""
+    async with db.write() as conn:
+        await definitions.apply_templates(conn, caller, list(TEMPLATES))
+    async with db.read() as conn:
+        kpis = await definitions.list_all(conn, caller.tenant_id)
+    for kpi in kpis:
+        await calculate.calculate(db, kpi, first, last, caller.now)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -16,12 +16,11 @@ from kpiwatch.core.errors import InvalidInput
 router = APIRouter(prefix="/api", tags=["admin"])
 
 Role = Literal["viewer", "reporter", "admin"]
-USERNAME = r"^[A-Za-z0-9_.@-]{3,64}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 class UserIn(BaseModel):
-    username: str = Field(pattern=USERNAME)
+    username: str = Field(pattern=users.USERNAME)
     password: str = Field(min_length=8, max_length=1024)
     role: Role = "viewer"
     email: str | None = Field(None, max_length=254, pattern=EMAIL)
@@ -46,7 +45,11 @@ async def create_user(body: UserIn, caller: AdminDep, db: DbDep) -> dict[str, An
     """Create a user in the caller's tenant."""
     async with db.write() as conn:
         return await users.create_user(
-            conn, caller, username=body.username, password=body.password, role=body.role,
+            conn,
+            caller,
+            username=body.username,
+            password=body.password,
+            role=body.role,
             email=body.email,
         )
 
@@ -167,11 +170,11 @@ async def list_audit(
     caller: AdminDep,
     db: DbDep,
     entity: str | None = None,
-    user: str | None = Query(None, description="username"),
-    start: datetime | None = Query(None, alias="from"),
-    end: datetime | None = Query(None, alias="to"),
-    page: int = Query(1, ge=1),
-    limit: int = Query(50, ge=1, le=500),
+    user: Annotated[str | None, Query(description="username")] = None,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """The tenant's audit log, newest first."""
     for name, value in (("from", start), ("to", end)):
@@ -179,7 +182,13 @@ async def list_audit(
             raise InvalidInput.field(("query", name), "needs a UTC offset, e.g. 2026-01-01T00:00Z")
     async with db.read() as conn:
         items, total = await audit.search(
-            conn, caller.tenant_id, entity=entity, username=user, start=start, end=end,
-            page=page, limit=limit,
+            conn,
+            caller.tenant_id,
+            entity=entity,
+            username=user,
+            start=start,
+            end=end,
+            page=page,
+            limit=limit,
         )
     return {"items": items, "total": total, "page": page, "limit": limit}

@@ -83,6 +83,8 @@ async def refresh(
 @router.post("/logout", status_code=204)
 async def logout(caller: ViewerDep, db: DbDep) -> None:
     """End the session: its refresh token and access tokens stop working."""
+    if caller.session_id is None:
+        raise PermissionDenied("an API key has no session; revoke it instead")
     await auth.logout(db, caller)
 
 

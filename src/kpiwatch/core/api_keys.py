@@ -43,7 +43,9 @@ async def create_key(
             .returning(api_keys.c.id)
         )
     ).scalar_one()
-    await audit.record(conn, caller, "api_key.create", "api_key", key_id, {"name": name, "role": role})
+    await audit.record(
+        conn, caller, "api_key.create", "api_key", key_id, {"name": name, "role": role}
+    )
     return await get_key(conn, caller.tenant_id, key_id) | {"key": key}
 
 

@@ -56,7 +56,9 @@ async def search(
         where.append(audit_log.c.at >= start)
     if end:
         where.append(audit_log.c.at < end)
-    total = (await conn.execute(select(func.count()).select_from(audit_log).where(*where))).scalar_one()
+    total = (
+        await conn.execute(select(func.count()).select_from(audit_log).where(*where))
+    ).scalar_one()
     rows = await conn.execute(
         select(audit_log)
         .where(*where)

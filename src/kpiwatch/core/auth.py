@@ -7,12 +7,13 @@ every token of that session at once.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kpiwatch.core import audit
@@ -36,6 +37,8 @@ from kpiwatch.core.security import (
 
 # Activity is written at most this often per session; idle expiry is exact to within it.
 _TOUCH_EVERY = timedelta(seconds=60)
+# PostgreSQL advisory lock that makes "check the failure count, count this attempt" atomic.
+_LOGIN_LOCK = 0x6B70775F6C6F67
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,9 @@ async def _retry_after(
 async def login(
     db: Database, settings: Settings, key: str, username: str, password: str, ip: str, now: datetime
 ) -> Tokens:
-    async with db.read() as conn:
+    async with db.write() as conn:
+        if not db.is_sqlite:  # SQLite's write transactions are serial already
+            await conn.execute(select(func.pg_advisory_xact_lock(_LOGIN_LOCK)))
         wait = await _retry_after(conn, settings, username, ip, now)
         row = (
             await conn.execute(
@@ -90,15 +95,19 @@ async def login(
                 .where(users.c.username == username)
             )
         ).first()
-    if wait is not None:
-        async with db.write() as conn:
+        if wait is not None:
             await _audit_login(conn, row, username, ip, now, "auth.login_blocked")
+        else:
+            # Counted before the slow password check, so guesses sent at once cannot all
+            # pass the limit; a success deletes it with the username's other failures.
+            await conn.execute(insert(login_failures).values(username=username, ip=ip, at=now))
+    if wait is not None:
         raise RateLimited("too many failed logins; try again later", wait)
 
-    ok = verify_password(password, row.password_hash if row else None)
+    # bcrypt takes a quarter of a second: in a thread, so other requests go on meanwhile.
+    ok = await asyncio.to_thread(verify_password, password, row.password_hash if row else None)
     if not ok or row is None or not row.is_active:
         async with db.write() as conn:
-            await conn.execute(insert(login_failures).values(username=username, ip=ip, at=now))
             await _audit_login(conn, row, username, ip, now, "auth.login_failed")
         raise NotAuthenticated("incorrect username or password")
 
@@ -148,9 +157,7 @@ def _live_session(now: datetime, idle_s: int) -> list[Any]:
     ]
 
 
-async def refresh(
-    db: Database, settings: Settings, key: str, token: str, now: datetime
-) -> Tokens:
+async def refresh(db: Database, settings: Settings, key: str, token: str, now: datetime) -> Tokens:
     """Rotate the refresh token: the old one stops working, the session lives on."""
     try:
         session_id, _ = split_refresh_token(token)
@@ -161,17 +168,25 @@ async def refresh(
             await conn.execute(
                 select(auth_sessions.c.refresh_hash, *USER_COLUMNS)
                 .join(users, users.c.id == auth_sessions.c.user_id)
-                .where(auth_sessions.c.id == session_id, *_live_session(now, settings.session_idle_s))
+                .where(
+                    auth_sessions.c.id == session_id, *_live_session(now, settings.session_idle_s)
+                )
             )
         ).first()
         if row is None or not same_secret(row.refresh_hash, sha256_hex(token)):
             raise NotAuthenticated("refresh token expired or revoked")
         new_token = new_refresh_token(session_id)
-        await conn.execute(
+        # Conditional on the old hash, so of two refreshes racing with one token only one wins.
+        rotated = await conn.execute(
             update(auth_sessions)
-            .where(auth_sessions.c.id == session_id)
+            .where(
+                auth_sessions.c.id == session_id,
+                auth_sessions.c.refresh_hash == row.refresh_hash,
+            )
             .values(refresh_hash=sha256_hex(new_token), last_seen_at=now)
         )
+        if rotated.rowcount != 1:
+            raise NotAuthenticated("refresh token expired or revoked")
     user = {c.name: getattr(row, c.name) for c in USER_COLUMNS}
     access = issue_access_token(
         key, user_id=row.id, session_id=session_id, now=now, ttl_s=settings.access_token_ttl_s
@@ -281,4 +296,3 @@ async def _caller_from_api_key(
         role=row.role,
         api_key_id=row.id,
     )
-

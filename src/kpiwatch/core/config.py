@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     ingest_max_bytes: int = Field(
         50 * 1024 * 1024, description="Largest body accepted by POST /api/ingest/{dataset}."
     )
+    scheduler_enabled: bool = Field(
+        True, description="Run the periodic jobs (KPI refresh) in this process."
+    )
+    kpi_refresh_s: int = Field(
+        300, ge=10, description="How often every KPI's current and previous period are recomputed."
+    )
     demo_password: str | None = Field(
         None, description="Password of the demo admin; generated once when unset."
     )

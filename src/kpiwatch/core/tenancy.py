@@ -23,8 +23,9 @@ def check_timezone(name: str, loc: tuple[str, ...] = ("body", "timezone")) -> st
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput.field(loc, f"unknown time zone {name!r}: use an IANA name such as "
-                                      "'Asia/Seoul'") from exc
+        raise InvalidInput.field(
+            loc, f"unknown time zone {name!r}: use an IANA name such as 'Asia/Seoul'"
+        ) from exc
     return name
 
 
@@ -47,7 +48,7 @@ async def tenant_id_by_slug(conn: AsyncConnection, slug: str) -> int:
 async def create_tenant(
     conn: AsyncConnection, *, slug: str, name: str, timezone: str, now: datetime
 ) -> int:
-    if not SLUG.match(slug):
+    if not SLUG.fullmatch(slug):
         raise InvalidInput.field(("slug",), "lowercase letters, digits and '-' only")
     check_timezone(timezone, ("timezone",))
     exists = (await conn.execute(select(tenants.c.id).where(tenants.c.slug == slug))).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -11,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kpiwatch.core import audit, auth
 from kpiwatch.core.context import Caller
-from kpiwatch.core.errors import Conflict, NotFound
+from kpiwatch.core.errors import Conflict, InvalidInput, NotFound
 from kpiwatch.core.models import users
 from kpiwatch.core.security import hash_password
 
 USER_COLUMNS = auth.USER_COLUMNS
+USERNAME = r"^[A-Za-z0-9_.@-]{3,64}$"
 
 
 async def list_users(conn: AsyncConnection, tenant_id: int) -> list[dict[str, Any]]:
@@ -47,9 +49,9 @@ async def insert_user(
     now: datetime,
 ) -> int:
     """Insert without auditing (the CLI and demo loader call this directly)."""
-    taken = (
-        await conn.execute(select(users.c.id).where(users.c.username == username))
-    ).first()
+    if not re.fullmatch(USERNAME, username):
+        raise InvalidInput.field(("username",), "3 to 64 letters, digits or _ . @ -")
+    taken = (await conn.execute(select(users.c.id).where(users.c.username == username))).first()
     if taken is not None:
         raise Conflict(f"username {username!r} is taken")
     try:
@@ -73,10 +75,21 @@ async def insert_user(
 
 
 async def create_user(
-    conn: AsyncConnection, caller: Caller, *, username: str, password: str, role: str, email: str | None
+    conn: AsyncConnection,
+    caller: Caller,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    email: str | None,
 ) -> dict[str, Any]:
     user_id = await insert_user(
-        conn, caller.tenant_id, username=username, password=password, role=role, email=email,
+        conn,
+        caller.tenant_id,
+        username=username,
+        password=password,
+        role=role,
+        email=email,
         now=caller.now,
     )
     await audit.record(
@@ -99,8 +112,10 @@ async def update_user(
     conn: AsyncConnection, caller: Caller, user_id: int, changes: dict[str, Any]
 ) -> dict[str, Any]:
     before = await get_user(conn, caller.tenant_id, user_id)
-    loses_admin = before["role"] == "admin" and before["is_active"] and (
-        changes.get("role", "admin") != "admin" or changes.get("is_active") is False
+    loses_admin = (
+        before["role"] == "admin"
+        and before["is_active"]
+        and (changes.get("role", "admin") != "admin" or changes.get("is_active") is False)
     )
     if loses_admin and await _lock_active_admins(conn, caller.tenant_id) == [user_id]:
         raise Conflict("cannot demote or deactivate the last admin of the tenant")
@@ -129,8 +144,9 @@ async def delete_user(conn: AsyncConnection, caller: Caller, user_id: int) -> No
     if before["role"] == "admin" and before["is_active"]:
         if await _lock_active_admins(conn, caller.tenant_id) == [user_id]:
             raise Conflict("cannot delete the last admin of the tenant")
-    await conn.execute(delete(users).where(users.c.id == user_id))
+    # Recorded first: an admin deleting their own account is the entry's author, and the
+    # entry must exist before the delete sets its user_id to NULL (it keeps the username).
     await audit.record(
         conn, caller, "user.delete", "user", user_id, {"username": before["username"]}
     )
-
+    await conn.execute(delete(users).where(users.c.id == user_id))

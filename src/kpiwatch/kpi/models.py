@@ -48,9 +48,7 @@ kpi_values = Table(
     "kpi_values",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column(
-        "kpi_id", Integer, ForeignKey("kpi_definitions.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("kpi_id", Integer, ForeignKey("kpi_definitions.id", ondelete="CASCADE"), nullable=False),
     Column("period_start", UTCDateTime, nullable=False),
     Column("period_end", UTCDateTime, nullable=False),
     Column("dims_key", String(500), nullable=False, server_default=""),

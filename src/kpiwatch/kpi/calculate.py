@@ -1,0 +1,120 @@
+"""Computing a KPI over periods and storing the values (replacing what was there).
+
+For every period, one row per combination of the KPI's dimensions and one total row
+(``dims_key = ''``). Totals of additive formulas are Σ parts of the dimension rows; those
+of percentiles and ``count_distinct`` are recomputed from the events.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kpiwatch.core.db import Database
+from kpiwatch.core.models import tenants
+from kpiwatch.kpi import periods as kpi_periods
+from kpiwatch.kpi.formula import parse
+from kpiwatch.kpi.formula.compute import KpiRow, compute
+from kpiwatch.kpi.models import kpi_values
+
+
+@dataclass(frozen=True)
+class Computed:
+    periods: list[tuple[datetime, datetime]]
+    totals: list[KpiRow]
+    by_dims: list[KpiRow]
+
+
+def dims_key(dims: dict[str, Any]) -> str:
+    return orjson.dumps(dims, option=orjson.OPT_SORT_KEYS).decode() if dims else ""
+
+
+async def tenant_zone(conn: AsyncConnection, tenant_id: int) -> ZoneInfo:
+    name = (
+        await conn.execute(select(tenants.c.timezone).where(tenants.c.id == tenant_id))
+    ).scalar_one()
+    return ZoneInfo(name)
+
+
+async def _compute(
+    conn: AsyncConnection, kpi: dict[str, Any], periods: list[tuple[datetime, datetime]]
+) -> Computed:
+    formula = parse(kpi["formula"])
+    dims = list(kpi["dimensions"])
+    if not dims:
+        totals = await compute(conn, formula, kpi["tenant_id"], periods)
+        return Computed(periods, totals, [])
+    rows = await compute(conn, formula, kpi["tenant_id"], periods, dims)
+    if not formula.additive:
+        totals = await compute(conn, formula, kpi["tenant_id"], periods)
+        return Computed(periods, totals, rows)
+    grouped: dict[datetime, list[KpiRow]] = defaultdict(list)
+    for row in rows:
+        grouped[row.period_start].append(row)
+    totals = []
+    for start, end in periods:
+        parts = formula.combine([r.parts for r in grouped[start]])
+        totals.append(KpiRow(start, end, {}, formula.value(parts), parts))
+    return Computed(periods, totals, rows)
+
+
+async def _store(conn: AsyncConnection, kpi_id: int, computed: Computed, now: datetime) -> None:
+    first, last = computed.periods[0][0], computed.periods[-1][1]
+    await conn.execute(
+        delete(kpi_values).where(
+            kpi_values.c.kpi_id == kpi_id,
+            kpi_values.c.period_start >= first,
+            kpi_values.c.period_start < last,
+        )
+    )
+    records = [
+        {
+            "kpi_id": kpi_id,
+            "period_start": row.period_start,
+            "period_end": row.period_end,
+            "dims_key": dims_key(row.dims),
+            "dims": row.dims,
+            "value": row.value,
+            "parts": row.parts,
+            "computed_at": now,
+        }
+        for row in (*computed.totals, *computed.by_dims)
+    ]
+    if records:
+        await conn.execute(insert(kpi_values), records)
+
+
+async def calculate(
+    db: Database, kpi: dict[str, Any], first_day: date, last_day: date, now: datetime
+) -> Computed:
+    """Compute and store every period of the KPI that overlaps the local dates given.
+
+    The period holding ``now`` is computed to date; periods after it are left out.
+    """
+    async with db.read() as conn:
+        zone = await tenant_zone(conn, kpi["tenant_id"])
+        periods = [
+            p for p in kpi_periods.periods(kpi["period"], first_day, last_day, zone) if p[0] <= now
+        ]
+        if not periods:
+            return Computed([], [], [])
+        computed = await _compute(conn, kpi, periods)
+    async with db.write() as conn:
+        await _store(conn, kpi["id"], computed, now)
+    return computed
+
+
+async def calculate_current(db: Database, kpi: dict[str, Any], now: datetime) -> KpiRow:
+    """The period holding ``now``, to date; returns its total row."""
+    async with db.read() as conn:
+        zone = await tenant_zone(conn, kpi["tenant_id"])
+    today = now.astimezone(zone).date()
+    computed = await calculate(db, kpi, today, today, now)
+    return computed.totals[-1]

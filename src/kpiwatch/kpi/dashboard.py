@@ -1,0 +1,50 @@
+"""KPI cards: each active KPI with its latest value, light, achievement and last periods.
+
+The API (`/api/kpi/`, `/api/kpi/dashboard`) and the `/kpis` page both read these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kpiwatch.core.db import Database
+from kpiwatch.kpi import definitions, values
+from kpiwatch.kpi.status import overall, status_of
+
+RECENT_PERIODS = 12
+
+
+def card(kpi: dict[str, Any], latest: dict[str, Any] | None) -> dict[str, Any]:
+    """A definition with the value, status and achievement of its latest period."""
+    value = latest["value"] if latest else None
+    status, pct = status_of(
+        kpi["direction"], kpi["target"], value, kpi["green_threshold"], kpi["yellow_threshold"]
+    )
+    return kpi | {
+        "current_value": value,
+        "status": status,
+        "achievement_pct": pct,
+        "last_calculated_at": latest["computed_at"] if latest else None,
+        "period_start": latest["period_start"] if latest else None,
+        "period_end": latest["period_end"] if latest else None,
+    }
+
+
+async def cards(db: Database, tenant_id: int) -> list[dict[str, Any]]:
+    """Every active KPI's card, with ``recent``: its last periods' totals, oldest first."""
+    async with db.read() as conn:
+        kpis = await definitions.list_all(conn, tenant_id)
+        recent = await values.recent_totals(conn, [k["id"] for k in kpis], RECENT_PERIODS)
+    out = []
+    for kpi in kpis:
+        rows = recent.get(kpi["id"], [])
+        out.append(card(kpi, rows[-1] if rows else None) | {"recent": rows})
+    return out
+
+
+def summary(statuses: list[str]) -> tuple[dict[str, int], str]:
+    """The count of KPIs per light and the overall light."""
+    counts = {"GREEN": 0, "YELLOW": 0, "RED": 0, "NO_DATA": 0}
+    for status in statuses:
+        counts[status] += 1
+    return counts, overall(statuses)

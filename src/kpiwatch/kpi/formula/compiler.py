@@ -1,0 +1,381 @@
+"""A checked formula to one SQLAlchemy Core ``SELECT`` for SQLite and PostgreSQL.
+
+The statement computes the parts of every aggregate for every period and every
+combination of the requested dimensions at once::
+
+    WITH periods(idx, start_utc, end_utc) AS (VALUES (0, :s0, :e0), (1, :s1, :e1), …),
+         merged AS (
+           -- one branch per source: dataset + time field (or snapshot span)
+           SELECT periods.idx, t.service AS d_service,
+                  count(CASE WHEN <cond 1> THEN 1 END) AS p_count_1, …
+           FROM periods JOIN service_requests t
+             ON t.tenant_id = :tenant AND t.resolved_at >= periods.start_utc
+                                        AND t.resolved_at < periods.end_utc
+           WHERE <cond 1> OR <cond 2>
+           GROUP BY periods.idx, t.service
+           UNION ALL …),
+         combos AS (SELECT DISTINCT d_service FROM merged)
+    SELECT periods.idx, combos.d_service, coalesce(merged.p_count_1, 0), …
+    FROM periods CROSS JOIN combos LEFT JOIN merged ON …
+
+Period boundaries come from Python (``kpi.periods``), so buckets follow the tenant's time
+zone through DST changes on both engines, and the range join on the time column uses the
+``(tenant_id, <time>)`` index. A snapshot (``open``) joins on ``start < end_utc AND (end IS
+NULL OR end >= end_utc)``. Every period gets a row, and with dimensions every combination
+seen anywhere in the range gets a row in every period (zero counts, ``None`` averages).
+
+Percentiles are exact: ``percentile_cont`` on PostgreSQL; on SQLite the same linear
+interpolation between the ordered rows ``floor(p·(n-1))`` and the next, found with
+``row_number()`` over the period and dimensions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CTE,
+    Float,
+    Integer,
+    Select,
+    Table,
+    and_,
+    case,
+    cast,
+    column,
+    extract,
+    func,
+    literal,
+    literal_column,
+    not_,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+    values,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from kpiwatch.core.db import UTCDateTime
+from kpiwatch.ingest.datasets import DATASETS, Dataset
+from kpiwatch.kpi.formula.ast import (
+    DURATION_UNITS,
+    PERCENTILES,
+    Aggregate,
+    And,
+    BinOp,
+    Compare,
+    Cond,
+    Duration,
+    FieldRef,
+    InList,
+    IsNull,
+    Neg,
+    Node,
+    Not,
+    Number,
+    Or,
+    Str,
+)
+from kpiwatch.kpi.formula.model import Formula, part_keys
+
+_SUMMED = ("count", "open", "sum", "avg", "count_distinct")
+
+
+@dataclass(frozen=True)
+class CompiledKpi:
+    """The statement and how to read its rows: ``idx`` (index into ``periods``), one
+    ``d_<dimension>`` column per dimension, one column per part (``part_columns``)."""
+
+    statement: Select[Any]
+    formula: Formula
+    periods: tuple[tuple[datetime, datetime], ...]
+    dimensions: tuple[str, ...]
+    part_columns: dict[str, str]
+
+
+def part_column(key: str) -> str:
+    return "p_" + key.replace(".", "_")
+
+
+class _Sql:
+    """Expressions of one dataset's table for one dialect."""
+
+    def __init__(self, table: Table, dialect: str) -> None:
+        self.t = table
+        self.dialect = dialect
+
+    def node(self, node: Node | Str) -> ColumnElement[Any]:
+        if isinstance(node, Number):
+            return literal(node.value)
+        if isinstance(node, Str):
+            return literal(node.value)
+        if isinstance(node, FieldRef):
+            return self.t.c[node.name]
+        if isinstance(node, Duration):
+            return self.duration(node)
+        if isinstance(node, Neg):
+            return -self.node(node.operand)
+        if isinstance(node, BinOp):
+            left, right = self.node(node.left), self.node(node.right)
+            if node.op == "+":
+                return left + right
+            if node.op == "-":
+                return left - right
+            if node.op == "*":
+                return left * right
+            # NULLIF: a row divided by zero has no value instead of failing the query.
+            return cast(left, Float) / func.nullif(right, 0)
+        raise TypeError(f"not a row expression: {node!r}")
+
+    def duration(self, node: Duration) -> ColumnElement[Any]:
+        end, start = self.t.c[node.end.name], self.t.c[node.start.name]
+        seconds_per_unit = float(DURATION_UNITS[node.unit])
+        if self.dialect == "postgresql":
+            seconds: ColumnElement[Any] = cast(extract("epoch", end - start), Float)
+        else:
+            # julianday() is exact to the millisecond SQLite keeps; rounding the difference
+            # to milliseconds removes the error of the floating-point day numbers.
+            seconds = func.round((func.julianday(end) - func.julianday(start)) * 86400.0, 3)
+        return seconds / literal(seconds_per_unit)
+
+    def cond(self, node: Cond) -> ColumnElement[bool]:
+        if isinstance(node, And):
+            return and_(self.cond(node.left), self.cond(node.right))
+        if isinstance(node, Or):
+            return or_(self.cond(node.left), self.cond(node.right))
+        if isinstance(node, Not):
+            return not_(self.cond(node.operand))
+        if isinstance(node, IsNull):
+            operand = self.node(node.operand)
+            return operand.is_not(None) if node.negated else operand.is_(None)
+        if isinstance(node, InList):
+            operand = self.node(node.operand)
+            items = [v.value for v in node.values]
+            return operand.not_in(items) if node.negated else operand.in_(items)
+        return self.compare(node)
+
+    def compare(self, node: Compare) -> ColumnElement[bool]:
+        left, right = self.node(node.left), self.node(node.right)
+        ops = {
+            "=": left.__eq__,
+            "!=": left.__ne__,
+            "<": left.__lt__,
+            "<=": left.__le__,
+            ">": left.__gt__,
+            ">=": left.__ge__,
+        }
+        result: ColumnElement[bool] = ops[node.op](right)
+        return result
+
+
+def _periods_cte(periods: Sequence[tuple[datetime, datetime]]) -> CTE:
+    rows = [(i, start, end) for i, (start, end) in enumerate(periods)]
+    table = values(
+        column("idx", Integer),
+        column("start_utc", UTCDateTime),
+        column("end_utc", UTCDateTime),
+        name="periods",
+    ).data(rows)
+    return table.cte("periods")
+
+
+class _Builder:
+    def __init__(
+        self,
+        formula: Formula,
+        tenant_id: int,
+        dimensions: tuple[str, ...],
+        dialect: str,
+        datasets: dict[str, Dataset],
+    ) -> None:
+        self.formula = formula
+        self.tenant_id = tenant_id
+        self.dimensions = dimensions
+        self.dialect = dialect
+        self.datasets = datasets
+        self.keys = list(formula.part_keys)
+
+    def branches(self, periods: CTE) -> list[Select[Any]]:
+        sources: dict[tuple[str, ...], list[Aggregate]] = {}
+        out: list[Select[Any]] = []
+        for agg in self.formula.aggregates:
+            if agg.func in PERCENTILES and self.dialect != "postgresql":
+                out.append(self._percentile_branch(periods, agg))
+                continue
+            source: tuple[str, ...]
+            if agg.span is not None:
+                source = (agg.dataset.name, "open", agg.span[0].name, agg.span[1].name)
+            else:
+                assert agg.by is not None
+                source = (agg.dataset.name, "by", agg.by.name)
+            sources.setdefault(source, []).append(agg)
+        out += [self._source_branch(periods, aggs) for aggs in sources.values()]
+        return out
+
+    def _from(self, periods: CTE, agg: Aggregate) -> tuple[_Sql, Any, list[Any]]:
+        table = self.datasets[agg.dataset.name].table
+        sql = _Sql(table, self.dialect)
+        if agg.span is not None:
+            start, end = table.c[agg.span[0].name], table.c[agg.span[1].name]
+            on = and_(
+                table.c.tenant_id == self.tenant_id,
+                start < periods.c.end_utc,
+                or_(end.is_(None), end >= periods.c.end_utc),
+            )
+        else:
+            assert agg.by is not None
+            at = table.c[agg.by.name]
+            on = and_(
+                table.c.tenant_id == self.tenant_id,
+                at >= periods.c.start_utc,
+                at < periods.c.end_utc,
+            )
+        keys = [periods.c.idx.label("idx")]
+        keys += [table.c[d].label(f"d_{d}") for d in self.dimensions]
+        return sql, periods.join(table, on), keys
+
+    def _columns(self, own: dict[str, ColumnElement[Any]]) -> list[ColumnElement[Any]]:
+        return [
+            (own[k] if k in own else cast(null(), Float)).label(part_column(k)) for k in self.keys
+        ]
+
+    def _source_branch(self, periods: CTE, aggs: list[Aggregate]) -> Select[Any]:
+        sql, joined, keys = self._from(periods, aggs[0])
+        conds = {a.where for a in aggs}
+        shared = len(conds) == 1
+        own: dict[str, ColumnElement[Any]] = {}
+        for agg in aggs:
+            when = None if shared or agg.where is None else sql.cond(agg.where)
+            measure = literal_column("1") if agg.measure is None else sql.node(agg.measure)
+            value = measure if when is None else case((when, measure))
+            counts_rows = agg.measure is None and when is None
+            own.update(self._aggregate(agg, value, counts_rows))
+        stmt = select(*keys, *self._columns(own)).select_from(joined)
+        if None not in conds:
+            stmt = stmt.where(or_(*(sql.cond(c) for c in conds if c is not None)))
+        return stmt.group_by(*keys)
+
+    def _aggregate(
+        self, agg: Aggregate, value: ColumnElement[Any], counts_rows: bool
+    ) -> dict[str, ColumnElement[Any]]:
+        key = agg.key
+        if agg.func in ("count", "open"):
+            return {key: func.count() if counts_rows else func.count(value)}
+        if agg.func == "count_distinct":
+            return {key: func.count(value.distinct())}
+        if agg.func == "avg":
+            return {f"{key}.sum": func.sum(value), f"{key}.count": func.count(value)}
+        if agg.func in PERCENTILES:
+            fraction = literal(PERCENTILES[agg.func])
+            return {key: func.percentile_cont(fraction).within_group(cast(value, Float))}
+        return {key: getattr(func, agg.func)(value)}
+
+    def _percentile_branch(self, periods: CTE, agg: Aggregate) -> Select[Any]:
+        assert agg.measure is not None
+        sql, joined, keys = self._from(periods, agg)
+        measure = cast(sql.node(agg.measure), Float)
+        partition = keys
+        ranked = (
+            select(
+                *keys,
+                measure.label("v"),
+                func.row_number().over(partition_by=partition, order_by=measure).label("rn"),
+                func.count().over(partition_by=partition).label("n"),
+            )
+            .select_from(joined)
+            .where(measure.is_not(None))
+        )
+        if agg.where is not None:
+            ranked = ranked.where(sql.cond(agg.where))
+        r = ranked.subquery("ranked")
+        # PostgreSQL's percentile_cont: h = p·(n-1); lo = floor(h); value = row[lo] +
+        # (h - lo)·(row[lo+1] - row[lo]), rows counted from 0.
+        h = literal(PERCENTILES[agg.func]) * (r.c.n - 1)
+        low = cast(h, Integer)
+        picked = (
+            select(
+                r.c.idx,
+                *(r.c[f"d_{d}"] for d in self.dimensions),
+                func.max(case((r.c.rn == low + 1, r.c.v))).label("lo"),
+                func.max(case((r.c.rn == low + 2, r.c.v))).label("hi"),
+                func.max(h - low).label("frac"),
+            )
+            .group_by(r.c.idx, *(r.c[f"d_{d}"] for d in self.dimensions))
+            .subquery("picked")
+        )
+        lo, hi = picked.c.lo, func.coalesce(picked.c.hi, picked.c.lo)
+        value = lo + picked.c.frac * (hi - lo)
+        return select(
+            picked.c.idx,
+            *(picked.c[f"d_{d}"] for d in self.dimensions),
+            *self._columns({agg.key: value}),
+        )
+
+
+def compile_kpi(
+    formula: Formula,
+    *,
+    tenant_id: int,
+    periods: Sequence[tuple[datetime, datetime]],
+    dimensions: Sequence[str] = (),
+    dialect: str,
+    datasets: dict[str, Dataset] | None = None,
+) -> CompiledKpi:
+    """One statement computing ``formula``'s parts for every period and dimension values.
+
+    ``periods`` are ``(start_utc, end_utc)`` pairs (aware datetimes, see ``kpi.periods``);
+    ``dimensions`` must be in ``formula.dimensions_allowed``; ``dialect`` is ``"sqlite"``
+    or ``"postgresql"``.
+    """
+    if not periods:
+        raise ValueError("no periods to compute")
+    dims = tuple(dict.fromkeys(dimensions))
+    unknown = [d for d in dims if d not in formula.dimensions_allowed]
+    if unknown:
+        allowed = ", ".join(formula.dimensions_allowed) or "none"
+        raise ValueError(f"cannot group by {', '.join(unknown)}; allowed: {allowed}")
+    if dialect not in ("sqlite", "postgresql"):
+        raise ValueError(f"unsupported dialect {dialect!r}")
+    builder = _Builder(formula, tenant_id, dims, dialect, datasets or DATASETS)
+    period_cte = _periods_cte(periods)
+    branches = builder.branches(period_cte)
+    labels = {k: part_column(k) for k in formula.part_keys}
+    kinds = {k: agg.func for agg in formula.aggregates for k in part_keys(agg)}
+    if len(branches) == 1:
+        merged = branches[0].cte("merged")
+    else:
+        union = union_all(*branches).subquery("branches")
+        merged = (
+            select(
+                union.c.idx,
+                *(union.c[f"d_{d}"] for d in dims),
+                *(func.max(union.c[labels[k]]).label(labels[k]) for k in labels),
+            )
+            .group_by(union.c.idx, *(union.c[f"d_{d}"] for d in dims))
+            .cte("merged")
+        )
+    on = merged.c.idx == period_cte.c.idx
+    source: Any = period_cte
+    dim_columns: list[ColumnElement[Any]] = []
+    if dims:
+        combos = select(*(merged.c[f"d_{d}"] for d in dims)).distinct().cte("combos")
+        source = period_cte.join(combos, true())
+        on = and_(on, *(merged.c[f"d_{d}"].is_not_distinct_from(combos.c[f"d_{d}"]) for d in dims))
+        dim_columns = [combos.c[f"d_{d}"] for d in dims]
+    part_cols = [
+        (
+            func.coalesce(merged.c[labels[k]], 0) if kinds[k] in _SUMMED else merged.c[labels[k]]
+        ).label(labels[k])
+        for k in labels
+    ]
+    statement = (
+        select(period_cte.c.idx, *dim_columns, *part_cols)
+        .select_from(source.outerjoin(merged, on))
+        .order_by(period_cte.c.idx, *dim_columns)
+    )
+    return CompiledKpi(statement, formula, tuple(periods), dims, labels)

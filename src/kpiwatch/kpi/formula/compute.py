@@ -1,0 +1,143 @@
+"""Running a compiled formula: KPI rows with their value and parts, and exact rollups.
+
+``compute()`` runs one statement for the whole range and every dimension combination
+(ranges of more than ``MAX_PERIODS_PER_STATEMENT`` periods are split, to stay under the
+drivers' limit on bound parameters) and returns one ``KpiRow`` per period and combination
+of dimension values seen anywhere in the range, in period order then by dimension values
+(empty values last). Its ``value`` is computed from its ``parts`` by ``Formula.value``
+(``None``: no data, e.g. an empty or zero denominator).
+
+Rolling up: ``rollup(formula, [row.parts, …])`` (in ``model``) combines stored parts of an
+additive formula; ``compute_rollup()`` recomputes any formula, percentiles and
+``count_distinct`` included, from the rows: over all dimensions, or over a run of
+consecutive periods taken as one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kpiwatch.ingest.datasets import Dataset
+from kpiwatch.kpi.formula.compiler import compile_kpi
+from kpiwatch.kpi.formula.model import Formula, part_keys
+
+MAX_PERIODS_PER_STATEMENT = 4000
+_INTEGER_FUNCTIONS = ("count", "open", "count_distinct")
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    """A KPI for one period and one combination of dimension values."""
+
+    period_start: datetime
+    period_end: datetime
+    dims: dict[str, Any]
+    value: float | None
+    parts: dict[str, float | int | None] = field(default_factory=dict)
+
+
+def _kinds(formula: Formula) -> dict[str, bool]:
+    """Part key → whether it is a whole count."""
+    out: dict[str, bool] = {}
+    for agg in formula.aggregates:
+        for key in part_keys(agg):
+            out[key] = agg.func in _INTEGER_FUNCTIONS or key.endswith(".count")
+    return out
+
+
+def _number(value: Any, integer: bool) -> float | int | None:
+    if value is None:
+        return None
+    # PostgreSQL returns numeric sums as Decimal and unions counts with floats.
+    return int(value) if integer else float(value)
+
+
+async def compute(
+    conn: AsyncConnection,
+    formula: Formula,
+    tenant_id: int,
+    periods: Sequence[tuple[datetime, datetime]],
+    dimensions: Sequence[str] = (),
+    *,
+    datasets: dict[str, Dataset] | None = None,
+) -> list[KpiRow]:
+    """The KPI for every period (``(start_utc, end_utc)`` pairs) and dimension values."""
+    kinds = _kinds(formula)
+    found: dict[tuple[int, tuple[Any, ...]], KpiRow] = {}
+    combos: dict[tuple[Any, ...], None] = {}
+    names: tuple[str, ...] = ()
+    for first in range(0, len(periods), MAX_PERIODS_PER_STATEMENT):
+        chunk = list(periods[first : first + MAX_PERIODS_PER_STATEMENT])
+        compiled = compile_kpi(
+            formula,
+            tenant_id=tenant_id,
+            periods=chunk,
+            dimensions=dimensions,
+            dialect=conn.dialect.name,
+            datasets=datasets,
+        )
+        names = compiled.dimensions
+        result = await conn.execute(compiled.statement)
+        for row in result.mappings():
+            start, end = chunk[row["idx"]]
+            parts = {
+                key: _number(row[label], kinds[key]) for key, label in compiled.part_columns.items()
+            }
+            combo = tuple(row[f"d_{d}"] for d in names)
+            combos[combo] = None
+            found[first + row["idx"], combo] = KpiRow(
+                start, end, dict(zip(names, combo, strict=True)), formula.value(parts), parts
+            )
+    # A combination seen in one statement gets a row in the periods of the others too.
+    empty = _empty_parts(formula)
+    ordered = sorted(combos, key=lambda c: tuple((v is None, "" if v is None else v) for v in c))
+    rows: list[KpiRow] = []
+    for index, (start, end) in enumerate(periods):
+        for combo in ordered:
+            row = found.get((index, combo))
+            if row is None:
+                dims = dict(zip(names, combo, strict=True))
+                row = KpiRow(start, end, dims, formula.value(empty), dict(empty))
+            rows.append(row)
+    return rows
+
+
+def _empty_parts(formula: Formula) -> dict[str, float | int | None]:
+    """The parts of a period without rows: counts and sums 0, the others no data."""
+    zero = ("count", "open", "count_distinct", "sum", "avg")
+    kinds = _kinds(formula)
+    return {
+        key: (_number(0, kinds[key]) if agg.func in zero else None)
+        for agg in formula.aggregates
+        for key in part_keys(agg)
+    }
+
+
+async def compute_rollup(
+    conn: AsyncConnection,
+    formula: Formula,
+    tenant_id: int,
+    periods: Sequence[tuple[datetime, datetime]],
+    *,
+    dimensions: Sequence[str] = (),
+    across_periods: bool = False,
+    datasets: dict[str, Dataset] | None = None,
+) -> list[KpiRow]:
+    """The KPI recomputed from the rows, exact for every aggregate.
+
+    Dimensions not in ``dimensions`` are rolled up (all of them by default). With
+    ``across_periods`` the consecutive ``periods`` count as one (a month from its days;
+    a snapshot is then taken at the end of the last one) and one row per combination
+    comes back.
+    """
+    if across_periods:
+        for (_, end), (start, _) in zip(periods, periods[1:], strict=False):
+            if end != start:
+                raise ValueError("periods rolled up together must follow each other")
+        periods = [(periods[0][0], periods[-1][1])]
+    return await compute(conn, formula, tenant_id, periods, dimensions, datasets=datasets)

@@ -1,0 +1,154 @@
+"""A checked formula and the parts its value is made of.
+
+Each aggregate of a formula is kept as one or more *parts*, named after its function and
+its place in the formula (``N``, 1 for the first aggregate):
+
+- ``count_N``, ``open_N``, ``sum_N``: one number; parts of several rows are summed;
+- ``avg_N.sum`` and ``avg_N.count``: each summed; the average is sum / count;
+- ``min_N``, ``max_N``: the smallest / largest of the parts;
+- ``pXX_N``, ``count_distinct_N``: kept for display, but not combinable: a rollup
+  recomputes them from the rows (``compute.compute_rollup``).
+
+A KPI's value is always ``Formula.value(parts)``: aggregates from parts, then the
+arithmetic, so a rollup over services or periods is Σnumerator / Σdenominator, never a
+mean of ratios. A snapshot (``open``) rolled up over *periods* is its value at the end of
+the last period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from kpiwatch.kpi.formula.ast import Aggregate, BinOp, FieldRef, Neg, Node, evaluate, render
+
+ADDITIVE_FUNCTIONS = frozenset({"count", "open", "sum", "avg", "min", "max"})
+
+Parts = Mapping[str, float | int | None]
+
+
+class NotAdditive(ValueError):
+    """The formula has percentiles or ``count_distinct``: its parts cannot be combined."""
+
+
+def part_keys(agg: Aggregate) -> tuple[str, ...]:
+    """The names under which an aggregate is kept in ``parts``."""
+    if agg.func == "avg":
+        return (f"{agg.key}.sum", f"{agg.key}.count")
+    return (agg.key,)
+
+
+def aggregate_value(agg: Aggregate, parts: Parts) -> float | None:
+    """An aggregate's value from its parts (``None``: no data)."""
+    if agg.func == "avg":
+        total, count = parts.get(f"{agg.key}.sum"), parts.get(f"{agg.key}.count")
+        return None if total is None or not count else float(total) / float(count)
+    value = parts.get(agg.key)
+    return None if value is None else float(value)
+
+
+def _combine(
+    agg: Aggregate, key: str, values: Sequence[float | int | None], periods: bool
+) -> float | int | None:
+    present = [v for v in values if v is not None]
+    if agg.func == "open" and periods:
+        return values[-1] if values else None
+    if agg.func == "min":
+        return min(present) if present else None
+    if agg.func == "max":
+        return max(present) if present else None
+    return sum(present)
+
+
+def _with_keys(node: Node) -> Node:
+    if isinstance(node, Aggregate):
+        return FieldRef(node.key)
+    if isinstance(node, BinOp):
+        return replace(node, left=_with_keys(node.left), right=_with_keys(node.right))
+    if isinstance(node, Neg):
+        return replace(node, operand=_with_keys(node.operand))
+    return node
+
+
+def _describe(agg: Aggregate) -> str:
+    where = f" where {render(agg.where)}" if agg.where is not None else ""
+    if agg.span is not None:
+        start, end = agg.span[0].name, agg.span[1].name
+        return (
+            f"{agg.key} = rows of {agg.dataset.name}{where} open at the end of the period "
+            f"({start} before the end, {end} empty or not before the end)"
+        )
+    if agg.measure is None:
+        what = f"count of rows of {agg.dataset.name}"
+    else:
+        what = f"{agg.func} of {render(agg.measure)} over {agg.dataset.name}"
+    kept = ""
+    if agg.func == "avg":
+        kept = f"; kept as {agg.key}.sum and {agg.key}.count"
+    elif agg.func not in ADDITIVE_FUNCTIONS:
+        kept = "; recomputed from the rows for any rollup"
+    by = agg.by.name if agg.by is not None else "?"
+    return f"{agg.key} = {what}{where} (in the period of {by}{kept})"
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A parsed formula that matches the dataset catalog (build it with ``parse()``)."""
+
+    text: str
+    expr: Node
+    aggregates: tuple[Aggregate, ...]
+    dimensions_allowed: tuple[str, ...]
+    """Fields every dataset of the formula has and that can group it (text, choice, int)."""
+
+    @property
+    def canonical(self) -> str:
+        """The formula in canonical form, with every default written out."""
+        return render(self.expr)
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(a.dataset.name for a in self.aggregates))
+
+    @property
+    def additive(self) -> bool:
+        """True when parts can be combined (no percentile, no ``count_distinct``)."""
+        return all(a.func in ADDITIVE_FUNCTIONS for a in self.aggregates)
+
+    @property
+    def part_keys(self) -> tuple[str, ...]:
+        return tuple(k for a in self.aggregates for k in part_keys(a))
+
+    def value(self, parts: Parts) -> float | None:
+        """The KPI value from the parts of one period and dimension combination."""
+        values = {a.key: aggregate_value(a, parts) for a in self.aggregates}
+        return evaluate(self.expr, values)
+
+    def combine(
+        self, many: Sequence[Parts], *, across_periods: bool = False
+    ) -> dict[str, float | int | None]:
+        """Parts of several rows as one (rows in period order when ``across_periods``)."""
+        if not self.additive:
+            kinds = ", ".join(a.key for a in self.aggregates if a.func not in ADDITIVE_FUNCTIONS)
+            raise NotAdditive(f"{kinds} cannot be combined from parts; recompute from rows")
+        return {
+            key: _combine(agg, key, [p.get(key) for p in many], across_periods)
+            for agg in self.aggregates
+            for key in part_keys(agg)
+        }
+
+    def explain(self) -> str:
+        """What the formula computes, one line per aggregate, in words ops people read."""
+        lines = [f"value = {render(_with_keys(self.expr))}"]
+        lines += [_describe(a) for a in self.aggregates]
+        if self.dimensions_allowed:
+            lines.append("dimensions: " + ", ".join(self.dimensions_allowed))
+        return "\n".join(lines)
+
+
+def rollup(
+    formula: Formula, many: Sequence[Parts], *, across_periods: bool = False
+) -> tuple[float | None, dict[str, float | int | None]]:
+    """The value and combined parts of several rows: Σ parts, then the formula."""
+    parts = formula.combine(many, across_periods=across_periods)
+    return formula.value(parts), parts

@@ -1,0 +1,110 @@
+"""Reading stored KPI values: the latest per KPI, a KPI's history, by dimension."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kpiwatch.kpi.formula import parse
+from kpiwatch.kpi.models import kpi_values
+from kpiwatch.kpi.status import status_of
+
+
+def record(kpi: dict[str, Any], row: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    """One stored value as the API shows it: local times with offset, status, achievement."""
+    status, pct = status_of(
+        kpi["direction"],
+        kpi["target"],
+        row["value"],
+        kpi["green_threshold"],
+        kpi["yellow_threshold"],
+    )
+    out = {
+        "period_start": row["period_start"].astimezone(zone).isoformat(),
+        "period_end": row["period_end"].astimezone(zone).isoformat(),
+        "value": row["value"],
+        "status": status,
+        "achievement_pct": pct,
+        "parts": row["parts"],
+        "computed_at": row["computed_at"],
+    }
+    if row["dims"]:
+        out["dims"] = row["dims"]
+    return out
+
+
+async def recent_totals(
+    conn: AsyncConnection, kpi_ids: list[int], per_kpi: int
+) -> dict[int, list[dict[str, Any]]]:
+    """The last ``per_kpi`` total rows of each KPI, oldest first, in one query."""
+    if not kpi_ids:
+        return {}
+    ranked = (
+        select(
+            kpi_values,
+            func.row_number()
+            .over(partition_by=kpi_values.c.kpi_id, order_by=kpi_values.c.period_start.desc())
+            .label("rank"),
+        )
+        .where(kpi_values.c.kpi_id.in_(kpi_ids), kpi_values.c.dims_key == "")
+        .subquery()
+    )
+    rows = await conn.execute(
+        select(ranked).where(ranked.c.rank <= per_kpi).order_by(ranked.c.period_start)
+    )
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        out[row.kpi_id].append(dict(row._mapping))
+    return out
+
+
+async def history(
+    conn: AsyncConnection,
+    kpi: dict[str, Any],
+    start: datetime | None,
+    end: datetime | None,
+    by: list[str],
+    filters: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Stored rows of a KPI between two instants: totals, or per ``by`` dimensions.
+
+    ``by`` must be a subset of the KPI's dimensions; when it is a strict subset, the rows
+    are combined from their parts (additive formulas only).
+    """
+    query = select(kpi_values).where(kpi_values.c.kpi_id == kpi["id"])
+    if start is not None:
+        query = query.where(kpi_values.c.period_start >= start)
+    if end is not None:
+        query = query.where(kpi_values.c.period_start < end)
+    grouped = bool(by or filters)
+    query = query.where(kpi_values.c.dims_key != "" if grouped else kpi_values.c.dims_key == "")
+    rows = [dict(r._mapping) for r in await conn.execute(query.order_by(kpi_values.c.period_start))]
+    if not grouped:
+        return rows
+    rows = [r for r in rows if all(str(r["dims"].get(k)) == v for k, v in filters.items())]
+    keep = by or []
+    if set(keep) == set(kpi["dimensions"]):
+        return rows
+    formula = parse(kpi["formula"])
+    merged: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        merged[(row["period_start"], *(row["dims"][k] for k in keep))].append(row)
+    out = []
+    for (_, *values), group in merged.items():
+        parts = formula.combine([g["parts"] for g in group])
+        first = group[0]
+        out.append(
+            first
+            | {
+                "dims": dict(zip(keep, values, strict=True)),
+                "parts": parts,
+                "value": formula.value(parts),
+                "computed_at": max(g["computed_at"] for g in group),
+            }
+        )
+    return out

@@ -1,0 +1,1 @@
+"""The public status: services, maintenance windows, uptime bars and the overall status."""

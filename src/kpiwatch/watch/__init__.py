@@ -1,0 +1,1 @@
+"""The watch server: monitors, the check runner, the state machine and the rollups."""

@@ -1,0 +1,50 @@
+"""Settings of the watch server (prefix ``KPIWATCH_WATCH_``).
+
+They live beside the slice rather than in ``core.config`` so the watch server can be tuned
+without touching the core; ``create_app`` takes them like it takes ``Settings``.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WatchSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KPIWATCH_WATCH_", extra="ignore")
+
+    enabled: bool | None = Field(
+        None,
+        description="Run the check runner inside the API process. Unset: on for "
+        "`kpiwatch serve`, off elsewhere (tests, `kpiwatch demo --no-serve`).",
+    )
+    min_interval_s: float = Field(
+        10.0, ge=0.5, description="Shortest interval a monitor may have (tests use 1 s)."
+    )
+    max_connections: int = Field(
+        1000, ge=1, description="Connections the check client keeps open at most."
+    )
+    dns_cache_s: int = Field(300, ge=0, description="How long resolved names are reused.")
+    flush_interval_s: float = Field(
+        1.0, gt=0, description="Results are written at least this often."
+    )
+    buffer_max: int = Field(
+        100_000,
+        ge=1,
+        description="Raw results kept in memory while the database is unreachable; past "
+        "this the oldest are dropped (counted and logged), rollups are kept whole.",
+    )
+    reload_s: float = Field(10.0, gt=0, description="How often monitor changes are picked up.")
+    results_retention_h: int = Field(
+        48, ge=1, description="Normal (up) check results are kept this long."
+    )
+    abnormal_retention_days: int = Field(
+        400, ge=1, description="Failed and degraded check results are kept this long."
+    )
+    minute_retention_days: int = Field(14, ge=1, description="Minute rollups are kept this long.")
+    rollup_retention_days: int = Field(
+        400, ge=1, description="Hour and day rollups (and the status timeline) are kept this long."
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Bytes of a response body read for keyword/JSON checks."
+    )
