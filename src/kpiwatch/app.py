@@ -12,6 +12,7 @@ from kpiwatch.core import api_admin, api_auth, api_health, errors
 from kpiwatch.core.clock import Clock
 from kpiwatch.core.config import Settings, get_settings
 from kpiwatch.core.db import Database
+from kpiwatch.core.events import EventBus
 from kpiwatch.core.logs import RequestLogMiddleware
 from kpiwatch.core.secrets import signing_key
 from kpiwatch.ingest import api as ingest_api
@@ -56,6 +57,7 @@ def create_app(
     app = FastAPI(title="kpiwatch", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.clock = clock or Clock()
+    app.state.events = EventBus()
     app.state.watch_settings = watch
     errors.install_handlers(app)
     for router in (
