@@ -88,6 +88,27 @@ def test_it_stores_times_in_utc(
     assert row["tenant_id"] == 1
 
 
+def test_it_keeps_fractions_of_seconds(
+    client: TestClient, headers: Callable[[str], dict[str, str]]
+) -> None:
+    row = request(
+        1,
+        created_at="2026-01-31T11:00:00.1234Z",
+        first_response_at="2026-01-31T11:05:00.5+00:00",
+        resolved_at="2026-01-31T11:30:00Z",
+        sla_due_at="2026-01-31T21:00:00.000001+09:00",
+    )
+    response = client.post(
+        "/api/ingest/service_requests", content=ndjson(row), headers=headers("bob") | NDJSON
+    )
+    assert response.status_code == 200, response.text
+    (stored_row,) = stored(client)
+    assert stored_row["created_at"] == datetime(2026, 1, 31, 11, 0, 0, 123400, tzinfo=UTC)
+    assert stored_row["first_response_at"] == datetime(2026, 1, 31, 11, 5, 0, 500000, tzinfo=UTC)
+    assert stored_row["resolved_at"] == datetime(2026, 1, 31, 11, 30, tzinfo=UTC)
+    assert stored_row["sla_due_at"] == datetime(2026, 1, 31, 12, 0, 0, 1, tzinfo=UTC)
+
+
 def test_it_reads_times_without_offset_in_the_tenant_zone(
     client: TestClient, headers: Callable[[str], dict[str, str]]
 ) -> None:

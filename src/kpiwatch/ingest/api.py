@@ -15,9 +15,6 @@ from kpiwatch.ingest.datasets import DATASETS
 
 router = APIRouter(prefix="/api/ingest", tags=["ingest"])
 
-# Bodies stay in memory up to this size, then spill to a temporary file.
-_SPOOL_BYTES = 8 * 1024 * 1024
-
 
 class UnsupportedMediaType(KpiwatchError):
     status_code = 415
@@ -59,7 +56,8 @@ async def ingest(
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"body is over the {limit} byte limit")
-    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as body:
+    # A body within the limit stays in memory; the spool keeps the reading code one path.
+    with tempfile.SpooledTemporaryFile(max_size=limit) as body:
         size = 0
         async for chunk in request.stream():
             size += len(chunk)

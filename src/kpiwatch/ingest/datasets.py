@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table
@@ -31,7 +30,10 @@ class Field:
     description: str = ""
 
 
-RowRule = Callable[[dict[str, Any]], "tuple[str, str] | None"]
+# A rule is bound once to a dataset's field positions (``rule(index)``); the check it
+# returns takes a row's values in field order and answers ``(field, reason)`` or None.
+RowCheck = Callable[[tuple[Any, ...]], "tuple[str, str] | None"]
+RowRule = Callable[[dict[str, int]], RowCheck]
 
 
 @dataclass(frozen=True)
@@ -47,25 +49,37 @@ class Dataset:
 
 
 def _not_before(later: str, earlier: str) -> RowRule:
-    def rule(row: dict[str, Any]) -> tuple[str, str] | None:
-        a: datetime | None = row[later]
-        b: datetime | None = row[earlier]
-        if a is not None and b is not None and a < b:
-            return later, f"is before {earlier}"
-        return None
+    def bind(index: dict[str, int]) -> RowCheck:
+        i, j = index[later], index[earlier]
 
-    return rule
+        def check(row: tuple[Any, ...]) -> tuple[str, str] | None:
+            a, b = row[i], row[j]
+            if a is not None and b is not None and a < b:
+                return later, f"is before {earlier}"
+            return None
+
+        return check
+
+    return bind
 
 
-def _present_when(column: str, statuses: tuple[str, ...], absent_otherwise: bool) -> RowRule:
-    def rule(row: dict[str, Any]) -> tuple[str, str] | None:
-        if row["status"] in statuses and row[column] is None:
-            return column, f"is required when status is {row['status']}"
-        if absent_otherwise and row["status"] not in statuses and row[column] is not None:
-            return column, f"must be empty when status is {row['status']}"
-        return None
+def _present_when(column: str, statuses: tuple[str, ...]) -> RowRule:
+    """``column`` is set exactly when the status is one of ``statuses``."""
 
-    return rule
+    def bind(index: dict[str, int]) -> RowCheck:
+        i, s = index[column], index["status"]
+
+        def check(row: tuple[Any, ...]) -> tuple[str, str] | None:
+            status, value = row[s], row[i]
+            if (status in statuses) == (value is not None):
+                return None
+            if value is None:
+                return column, f"is required when status is {status}"
+            return column, f"must be empty when status is {status}"
+
+        return check
+
+    return bind
 
 
 SERVICE_REQUESTS = Dataset(
@@ -87,7 +101,7 @@ SERVICE_REQUESTS = Dataset(
         Field("reassignment_count", "int", minimum=0, default=0),
     ),
     (
-        _present_when("resolved_at", ("done", "cancelled"), absent_otherwise=True),
+        _present_when("resolved_at", ("done", "cancelled")),
         _not_before("resolved_at", "created_at"),
         _not_before("first_response_at", "created_at"),
     ),
@@ -110,7 +124,7 @@ DEPLOYMENTS = Dataset(
         Field("finished_at", "timestamp"),
     ),
     (
-        _present_when("finished_at", ("succeeded", "failed", "rolled_back"), absent_otherwise=True),
+        _present_when("finished_at", ("succeeded", "failed", "rolled_back")),
         _not_before("finished_at", "started_at"),
     ),
     "Deployments and their outcome.",

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kpiwatch.core import audit, tenancy
 from kpiwatch.core.context import Caller
-from kpiwatch.core.db import Database, sqlite_timestamp
+from kpiwatch.core.db import Database
 from kpiwatch.core.errors import InvalidInput, NotFound
 from kpiwatch.ingest.datasets import DATASETS, Dataset
 from kpiwatch.ingest.parse import RowReader
@@ -71,7 +72,6 @@ class _Writer:
         self.names = [f.name for f in dataset.fields]
         self.columns = ", ".join(["tenant_id", *self.names])
         self.updates = ", ".join(f"{n} = excluded.{n}" for n in self.names if n != "id")
-        self.timestamp_at = [i for i, f in enumerate(dataset.fields) if f.kind == "timestamp"]
         self.temp = f"ingest_{secrets.token_hex(6)}"
         self.seen: set[str] = set()
         self.inserted = self.updated = 0
@@ -107,18 +107,14 @@ class _Writer:
         self.updated += existing
         if self.sqlite:
             await self._sqlite_upsert(driver, rows)
+        elif existing == 0 and len(fresh) == len(rows):
+            await self._postgres_insert(driver, rows)
         else:
             await self._postgres_upsert(driver, rows)
 
     async def _sqlite_upsert(self, driver: Any, rows: list[tuple[Any, ...]]) -> None:
-        tenant, stamps = self.tenant_id, self.timestamp_at
-        records = []
-        for row in rows:
-            values = [tenant, *row]
-            for i in stamps:
-                if values[i + 1] is not None:
-                    values[i + 1] = sqlite_timestamp(values[i + 1])
-            records.append(values)
+        tenant = self.tenant_id
+        records = [(tenant, *row) for row in rows]
         marks = ", ".join("?" * (len(self.names) + 1))
         # Rows are applied in order, so the last row of a repeated id wins.
         await driver.executemany(
@@ -126,6 +122,20 @@ class _Writer:
             f"ON CONFLICT (tenant_id, id) DO UPDATE SET {self.updates}",
             records,
         )
+
+    async def _postgres_insert(self, driver: Any, rows: list[tuple[Any, ...]]) -> None:
+        """Every id is new: ``COPY`` straight into the table, twice as fast as the upsert."""
+        tenant = self.tenant_id
+        try:
+            async with driver.transaction():  # a savepoint: the race below must not abort all
+                await driver.copy_records_to_table(
+                    self.dataset.table.name,
+                    records=[(tenant, *row) for row in rows],
+                    columns=["tenant_id", *self.names],
+                )
+        except asyncpg.UniqueViolationError:
+            # Another ingestion inserted one of these ids since they were counted.
+            await self._postgres_upsert(driver, rows)
 
     async def _postgres_upsert(self, driver: Any, rows: list[tuple[Any, ...]]) -> None:
         tenant = self.tenant_id
@@ -172,7 +182,7 @@ async def ingest(
     dataset = dataset_named(dataset_name)
     async with db.read() as conn:
         zone = ZoneInfo((await tenancy.get_tenant(conn, caller.tenant_id))["timezone"])
-    reader = RowReader(dataset, zone)
+    reader = RowReader(dataset, zone, sqlite_times=db.is_sqlite)
     records = reader.ndjson(body) if fmt == "ndjson" else reader.csv(body)
     errors: list[dict[str, Any]] = []
     bad_lines = received = 0
