@@ -58,4 +58,6 @@ kpi_values = Table(
     Column("computed_at", UTCDateTime, nullable=False),
     UniqueConstraint("kpi_id", "period_start", "dims_key", name="uq_kpi_values_period_dims"),
     Index("ix_kpi_values_kpi_period", "kpi_id", "period_start"),
+    # The latest totals of a KPI (dashboard, sparklines) without reading its per-dims rows.
+    Index("ix_kpi_values_kpi_dims_period", "kpi_id", "dims_key", "period_start"),
 )

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kpiwatch.kpi.formula import parse
@@ -38,27 +38,33 @@ def record(kpi: dict[str, Any], row: dict[str, Any], zone: ZoneInfo) -> dict[str
     return out
 
 
+_COLUMNS = ", ".join(c.name for c in kpi_values.c)
+
+
 async def recent_totals(
     conn: AsyncConnection, kpi_ids: list[int], per_kpi: int
 ) -> dict[int, list[dict[str, Any]]]:
-    """The last ``per_kpi`` total rows of each KPI, oldest first, in one query."""
+    """The last ``per_kpi`` total rows of each KPI, oldest first, in one query.
+
+    One ``ORDER BY … LIMIT`` branch per KPI reads the (kpi_id, dims_key, period_start)
+    index backwards, so the cost does not grow with a KPI's history. The statement is
+    text (typed by its columns) because compiling fifty Core branches costs more than
+    running them.
+    """
     if not kpi_ids:
         return {}
-    ranked = (
-        select(
-            kpi_values,
-            func.row_number()
-            .over(partition_by=kpi_values.c.kpi_id, order_by=kpi_values.c.period_start.desc())
-            .label("rank"),
-        )
-        .where(kpi_values.c.kpi_id.in_(kpi_ids), kpi_values.c.dims_key == "")
-        .subquery()
+    branch = (
+        f"SELECT * FROM (SELECT {_COLUMNS} FROM kpi_values WHERE kpi_id = :k{{i}} "
+        "AND dims_key = '' ORDER BY period_start DESC LIMIT :n) AS b{i}"
     )
-    rows = await conn.execute(
-        select(ranked).where(ranked.c.rank <= per_kpi).order_by(ranked.c.period_start)
+    sql = " UNION ALL ".join(branch.format(i=i) for i in range(len(kpi_ids)))
+    statement = (
+        text(sql)
+        .bindparams(n=per_kpi, **{f"k{i}": kpi_id for i, kpi_id in enumerate(kpi_ids)})
+        .columns(*kpi_values.c)
     )
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
+    for row in sorted(await conn.execute(statement), key=lambda r: r.period_start):
         out[row.kpi_id].append(dict(row._mapping))
     return out
 
