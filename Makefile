@@ -2,8 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Browser libraries come from npm (package.json) and are served from the package's static dir.
+VENDOR := src/kpiwatch/web/static/vendor
 
-.PHONY: run test lint bench-ingest bench-kpi
+.PHONY: run test lint bench-ingest bench-kpi bench-watch vendor
 
 $(BIN)/kpiwatch: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +17,21 @@ $(VENV)/.dev: $(BIN)/kpiwatch
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-run: $(BIN)/kpiwatch
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(VENDOR)/socket.io.esm.min.js: node_modules/.installed
+	mkdir -p $(VENDOR)
+	cp node_modules/socket.io-client/dist/socket.io.esm.min.js* $(VENDOR)/
+
+vendor: $(VENDOR)/socket.io.esm.min.js
+
+run: $(BIN)/kpiwatch vendor
 	KPIWATCH_DATABASE_URL=$${KPIWATCH_DATABASE_URL:-sqlite+aiosqlite:///./kpiwatch.db} \
 		$(BIN)/kpiwatch demo
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev vendor
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
@@ -38,3 +50,6 @@ bench-ingest: $(VENV)/.bench
 
 bench-kpi: $(VENV)/.bench
 	$(BIN)/python bench/kpi_compute.py
+
+bench-watch: $(VENV)/.bench
+	$(BIN)/python bench/watch.py

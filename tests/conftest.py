@@ -13,6 +13,11 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -21,6 +26,7 @@ from typing import Any
 
 import asyncpg
 import bcrypt
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
@@ -170,3 +176,143 @@ def login(client: TestClient) -> Callable[[str], dict[str, Any]]:
 def headers(client: TestClient) -> Callable[[str], dict[str, str]]:
     """Authorization headers with a fresh access token of a persona."""
     return lambda name: {"Authorization": f"Bearer {_login(client, name)['access_token']}"}
+
+
+class ThreadTarget:
+    """The scripted ``Target`` (kpiwatch.watch.target) on a loop of its own thread, for
+    servers in other processes; set ``mode`` to script it."""
+
+    def __init__(self) -> None:
+        from kpiwatch.watch.target import Target
+
+        self.target = Target()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.target.start(), self.loop).result(10)
+
+    @property
+    def url(self) -> str:
+        return self.target.url
+
+    @property
+    def mode(self) -> str:
+        return self.target.mode
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        self.target.mode = value
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.target.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@pytest.fixture
+def loopback_target() -> Iterator[ThreadTarget]:
+    target = ThreadTarget()
+    yield target
+    target.close()
+
+
+class LiveServer:
+    """`kpiwatch serve` (uvicorn, watch loop on) in a process of its own, on a free port."""
+
+    def __init__(self, database_url: str, folder: Path, env: dict[str, str]) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = folder / f"server-{self.port}.log"
+        environment = os.environ | {
+            "KPIWATCH_DATABASE_URL": database_url,
+            "KPIWATCH_SCHEDULER_ENABLED": "false",
+            "KPIWATCH_LOG_LEVEL": "WARNING",
+            "KPIWATCH_WATCH_MIN_INTERVAL_S": "1",
+            "KPIWATCH_WATCH_RELOAD_S": "0.2",
+            **env,
+        }
+        kpiwatch = str(Path(sys.executable).parent / "kpiwatch")
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [kpiwatch, "serve", "--port", str(self.port)],
+            env=environment,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self._token: str | None = None
+        deadline = time.monotonic() + 60
+        while not self._healthy():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError(self.log_path.read_text())
+            time.sleep(0.1)
+
+    def _healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A request as alice (admin of the default tenant)."""
+        if self._token is None:
+            login = {"username": "alice", "password": password_of("alice")}
+            answer = httpx.post(f"{self.url}/api/auth/login", json=login, timeout=10)
+            self._token = answer.json()["access_token"]
+        headers = {"Authorization": f"Bearer {self._token}"}
+        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=10, **kwargs)
+
+    def add_service(self, service_id: str, url: str, group: str | None = None) -> None:
+        """A service with one http monitor on ``url``: 1 s interval, down at the first failure."""
+        body = {"id": service_id, "name": service_id.replace("-", " ").title(), "group": group}
+        assert self.api("POST", "/api/services", json=body).status_code == 201
+        monitor = {
+            "service_id": service_id,
+            "name": "health",
+            "type": "http",
+            "url": url,
+            "interval_s": 1,
+            "timeout_s": 0.5,
+            "failures_before_down": 1,
+        }
+        created = self.api("POST", "/api/monitors", json=monitor)
+        assert created.status_code == 201, created.text
+
+    def wait_for_status(self, service_id: str, status: str, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            listed = httpx.get(f"{self.url}/api/system-status", timeout=5).json()["services"]
+            if any(s["id"] == service_id and s["status"] == status for s in listed):
+                return
+            assert time.monotonic() < deadline, f"{service_id} never became {status}: {listed}"
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self._log.close()
+
+
+@pytest.fixture
+def live_servers(sqlite_template: Path, tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Start servers sharing one fresh SQLite copy: ``start(**env)`` → a ``LiveServer``."""
+    path = tmp_path / "live.db"
+    shutil.copy(sqlite_template, path)
+    started: list[LiveServer] = []
+
+    def start(**env: str) -> LiveServer:
+        server = LiveServer(f"sqlite+aiosqlite:///{path}", tmp_path, env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()

@@ -121,6 +121,10 @@ def demo(
     username, password = _run(_with_db(work))
     console.print(f"demo admin: [bold]{username}[/bold]  password: [bold]{password}[/bold]")
     if serve_after:
+        import os
+
+        # The demo's monitors check this server's own /demo-target/ endpoints.
+        os.environ.setdefault("KPIWATCH_WATCH_DEMO_TARGET", "true")
         console.print(f"serving on http://{settings.host}:{settings.port}")
         serve(None, None, "all")
 
@@ -257,3 +261,42 @@ def compute(
 
     count = _run(_with_db(work))
     console.print(f"computed {count} KPI(s)")
+
+
+@app.command("apply")
+def apply_file(
+    file: Annotated[
+        Path, typer.Option("-f", "--file", exists=True, dir_okay=False, help="kpiwatch.yaml")
+    ],
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Delete what the file no longer names.")
+    ] = False,
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")] = "default",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would change; change nothing.")
+    ] = False,
+) -> None:
+    """Create or update services, monitors and maintenance windows from a YAML file."""
+    import os
+
+    from kpiwatch.status import apply as applying
+    from kpiwatch.status import config_file
+    from kpiwatch.watch.config import WatchSettings
+
+    watch = WatchSettings()
+
+    async def work(db: Database) -> list[applying.Change]:
+        plan = config_file.read(file.read_text(encoding="utf-8"), watch, os.environ)
+        async with db.read() as conn:
+            tenant_id = await tenancy.tenant_id_by_slug(conn, tenant)
+        caller = Caller(tenant_id, tenant, datetime.now(UTC), name="cli")
+        return await applying.apply_file(db, caller, plan, watch, prune=prune, dry_run=dry_run)
+
+    changes = _run(_with_db(work))
+    for change in changes:
+        console.print(escape(str(change)))
+    if not changes:
+        console.print("nothing to change")
+    else:
+        dry = " (dry run: nothing written)" if dry_run else ""
+        console.print(f"{len(changes)} change(s){dry}")

@@ -1,5 +1,7 @@
 """Demo data: an admin, a year of service requests and deployments for five services,
-and the five KPI templates computed over that year.
+the five KPI templates computed over that year, and the services of ``demo.yaml`` with
+monitors of the built-in demo target (``demo_target``) and 90 days of their history
+(``demo_history``).
 
 Every day's rows come from a generator seeded with that day, so loading again upserts the
 same rows (and adds the days since the last load): the load is idempotent.
@@ -12,6 +14,7 @@ import random
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,9 +28,13 @@ from kpiwatch.core.db import Database
 from kpiwatch.core.models import users as users_table
 from kpiwatch.core.secrets import stored_secret
 from kpiwatch.core.security import verify_password
+from kpiwatch.demo_history import DAYS as HISTORY_DAYS
+from kpiwatch.demo_history import seed as seed_history
 from kpiwatch.ingest import service
 from kpiwatch.kpi import calculate, definitions
 from kpiwatch.kpi.templates import TEMPLATES
+from kpiwatch.status import apply, config_file
+from kpiwatch.watch.config import WatchSettings
 
 ADMIN = "admin"
 SERVICES = ("mail", "vpn", "erp", "portal", "payments")
@@ -128,7 +135,31 @@ async def load(db: Database, settings: Settings, now: datetime | None = None) ->
         body = _ndjson(row for day in days for row in rows_of(day, zone, now))
         await service.ingest(db, caller, dataset, body, "ndjson")
     await _kpis(db, caller, days[0], today)
+    await load_monitors(db, caller, target_url(settings))
     return ADMIN, password
+
+
+def target_url(settings: Settings) -> str:
+    """Where this server answers as the demo services (``/demo-target``)."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.port}/demo-target"
+
+
+async def load_monitors(
+    db: Database,
+    caller: Caller,
+    target: str,
+    watch: WatchSettings | None = None,
+    history_days: int = HISTORY_DAYS,
+) -> list[apply.Change]:
+    """Apply ``demo.yaml`` (idempotent) and replay the history of new demo monitors."""
+    watch = watch or WatchSettings()
+    text = resources.files("kpiwatch").joinpath("demo.yaml").read_text(encoding="utf-8")
+    plan = config_file.read(text, watch, {"DEMO_TARGET": target})
+    changes = await apply.apply_file(db, caller, plan, watch)
+    await seed_history(db, watch, caller.now, history_days)
+    return changes
 
 
 async def _kpis(db: Database, caller: Caller, first: date, last: date) -> None:

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from kpiwatch.core import models as core_models
+from kpiwatch.incidents import models as incident_models
 from kpiwatch.ingest import models as ingest_models
 from kpiwatch.kpi import models as kpi_models
 from kpiwatch.status import models as status_models
 from kpiwatch.watch import models as watch_models
 
-__all__ = ["core_models", "ingest_models", "kpi_models", "status_models", "watch_models"]
+__all__ = [
+    "core_models",
+    "incident_models",
+    "ingest_models",
+    "kpi_models",
+    "status_models",
+    "watch_models",
+]

@@ -50,3 +50,6 @@ def test_it_checks_on_schedule_and_publishes_the_state(
     assert status["services"][0]["status"] == "major_outage"
     assert status["overallStatus"] == "outage"
     assert client.app.state.watch_runner is not None  # type: ignore[attr-defined]
+    lateness = client.app.state.watch_runner.lateness  # type: ignore[attr-defined]
+    assert lateness.count >= 2
+    assert 0 <= lateness.percentile(50) < 1

@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     kpi_refresh_s: int = Field(
         300, ge=10, description="How often every KPI's current and previous period are recomputed."
     )
+    redis_url: str | None = Field(
+        None,
+        description="redis://host:port/db. When set, Socket.IO events fan out through Redis "
+        "to the clients of every kpiwatch process; unset, each process serves its own.",
+    )
+    redis_channel: str = Field(
+        "kpiwatch",
+        description="Redis pub/sub channel of the Socket.IO events; processes that should "
+        "share events use the same one.",
+    )
     demo_password: str | None = Field(
         None, description="Password of the demo admin; generated once when unset."
     )

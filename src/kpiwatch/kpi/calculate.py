@@ -14,10 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kpiwatch.core.db import Database
+from kpiwatch.core.db import Database, sqlite_timestamp
 from kpiwatch.core.models import tenants
 from kpiwatch.kpi import periods as kpi_periods
 from kpiwatch.kpi.formula import parse
@@ -65,6 +65,21 @@ async def _compute(
     return Computed(periods, totals, rows)
 
 
+_COLUMNS = (
+    "kpi_id",
+    "period_start",
+    "period_end",
+    "dims_key",
+    "dims",
+    "value",
+    "parts",
+    "computed_at",
+)
+_SQLITE_INSERT = (
+    f"INSERT INTO kpi_values ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+)
+
+
 async def _store(conn: AsyncConnection, kpi_id: int, computed: Computed, now: datetime) -> None:
     first, last = computed.periods[0][0], computed.periods[-1][1]
     await conn.execute(
@@ -74,21 +89,48 @@ async def _store(conn: AsyncConnection, kpi_id: int, computed: Computed, now: da
             kpi_values.c.period_start < last,
         )
     )
-    records = [
-        {
-            "kpi_id": kpi_id,
-            "period_start": row.period_start,
-            "period_end": row.period_end,
-            "dims_key": dims_key(row.dims),
-            "dims": row.dims,
-            "value": row.value,
-            "parts": row.parts,
-            "computed_at": now,
-        }
-        for row in (*computed.totals, *computed.by_dims)
+    rows = [*computed.totals, *computed.by_dims]
+    if not rows:
+        return
+    # A two-year daily backfill per service writes ~37 k rows: SQLAlchemy's executemany of
+    # dicts (type processing, JSON per value) took 1.5–2.5 s of it, the driver's own bulk
+    # path with JSON encoded by orjson a tenth of that.
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None
+    if conn.dialect.name == "postgresql":
+        records = [
+            (
+                kpi_id,
+                row.period_start,
+                row.period_end,
+                dims_key(row.dims),
+                orjson.dumps(row.dims).decode(),
+                row.value,
+                orjson.dumps(row.parts).decode(),
+                now,
+            )
+            for row in rows
+        ]
+        await driver.copy_records_to_table("kpi_values", records=records, columns=_COLUMNS)
+        return
+    computed_at = sqlite_timestamp(now)
+    stamps: dict[datetime, str] = {}
+    for start, end in computed.periods:
+        stamps[start], stamps[end] = sqlite_timestamp(start), sqlite_timestamp(end)
+    params = [
+        (
+            kpi_id,
+            stamps[row.period_start],
+            stamps[row.period_end],
+            dims_key(row.dims),
+            orjson.dumps(row.dims).decode(),
+            row.value,
+            orjson.dumps(row.parts).decode(),
+            computed_at,
+        )
+        for row in rows
     ]
-    if records:
-        await conn.execute(insert(kpi_values), records)
+    await driver.executemany(_SQLITE_INSERT, params)
 
 
 async def calculate(

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 
 from kpiwatch.core.db import JSONType, UTCDateTime, metadata
+from kpiwatch.ingest.models import deployments, service_requests
 
 kpi_definitions = Table(
     "kpi_definitions",
@@ -60,4 +61,34 @@ kpi_values = Table(
     Index("ix_kpi_values_kpi_period", "kpi_id", "period_start"),
     # The latest totals of a KPI (dashboard, sparklines) without reading its per-dims rows.
     Index("ix_kpi_values_kpi_dims_period", "kpi_id", "dims_key", "period_start"),
+)
+
+# The KPI engine reads one period of one service at a time from these indexes
+# (``formula/cells.py``): key (tenant_id, service, <time field>) and then every column the
+# templates filter or measure, so that no table row is read (covering on SQLite, which has
+# no INCLUDE, and index-only scans on PostgreSQL).
+Index(
+    "ix_service_requests_kpi_resolved",
+    service_requests.c.tenant_id,
+    service_requests.c.service,
+    service_requests.c.resolved_at,
+    service_requests.c.status,
+    service_requests.c.reassignment_count,
+    service_requests.c.created_at,
+    service_requests.c.sla_due_at,
+)
+Index(
+    "ix_service_requests_kpi_created",
+    service_requests.c.tenant_id,
+    service_requests.c.service,
+    service_requests.c.created_at,
+    service_requests.c.resolved_at,
+    service_requests.c.status,
+)
+Index(
+    "ix_deployments_kpi_finished",
+    deployments.c.tenant_id,
+    deployments.c.service,
+    deployments.c.finished_at,
+    deployments.c.status,
 )

@@ -154,6 +154,50 @@ async def current_states(
     return states, latest
 
 
+@dataclass
+class ServiceRow:
+    """One service on the status board: its status, 90-day total and each day's figures."""
+
+    service: dict[str, Any]
+    status: str
+    total: Figures
+    days: list[Figures]
+
+
+@dataclass
+class Board:
+    overall: str
+    last_updated: datetime | None
+    days: list[date]
+    services: list[ServiceRow]
+
+
+async def status_board(
+    conn: AsyncConnection,
+    tenant_id: int,
+    tz: ZoneInfo,
+    now: datetime,
+    services: list[dict[str, Any]],
+) -> Board:
+    """The public status of ``services`` over the last ``STATUS_DAYS`` local days."""
+    today = now.astimezone(tz).date()
+    first = today - timedelta(days=STATUS_DAYS - 1)
+    figures = await daily_figures(conn, tenant_id, tz, first, today)
+    states, latest = await current_states(conn, tenant_id)
+    windows = await maintenance.list_windows(conn, tenant_id, ending_after=now)
+    days = [first + timedelta(days=i) for i in range(STATUS_DAYS)]
+    rows = []
+    for service in services:
+        per_day = figures.get(service["id"], {})
+        total = Figures()
+        for value in per_day.values():
+            total.add(value)
+        under = any(maintenance.covers(w, service["id"], now) for w in windows)
+        status = service_status(states.get(service["id"], []), under)
+        rows.append(ServiceRow(service, status, total, [per_day.get(d, Figures()) for d in days]))
+    return Board(overall_status([r.status for r in rows]), latest, days, rows)
+
+
 async def system_status(
     conn: AsyncConnection,
     tenant_id: int,
@@ -162,33 +206,21 @@ async def system_status(
     services: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """``GET /api/system-status``: the PRD §5.1 shape."""
-    today = now.astimezone(tz).date()
-    first = today - timedelta(days=STATUS_DAYS - 1)
-    figures = await daily_figures(conn, tenant_id, tz, first, today)
-    states, latest = await current_states(conn, tenant_id)
-    windows = await maintenance.list_windows(conn, tenant_id, ending_after=now)
-    days = [first + timedelta(days=i) for i in range(STATUS_DAYS)]
-    out = []
-    for service in services:
-        per_day = figures.get(service["id"], {})
-        total = Figures()
-        for value in per_day.values():
-            total.add(value)
-        under = any(maintenance.covers(w, service["id"], now) for w in windows)
-        out.append(
-            {
-                "id": service["id"],
-                "name": service["name"],
-                "group": service["group"],
-                "status": service_status(states.get(service["id"], []), under),
-                "uptime": total.uptime(),
-                "uptimeData": [per_day.get(d, Figures()).code() for d in days],
-            }
-        )
+    board = await status_board(conn, tenant_id, tz, now, services)
     return {
-        "overallStatus": overall_status([s["status"] for s in out]),
-        "lastUpdated": iso(latest),
-        "services": out,
+        "overallStatus": board.overall,
+        "lastUpdated": iso(board.last_updated),
+        "services": [
+            {
+                "id": row.service["id"],
+                "name": row.service["name"],
+                "group": row.service["group"],
+                "status": row.status,
+                "uptime": row.total.uptime(),
+                "uptimeData": [day.code() for day in row.days],
+            }
+            for row in board.services
+        ],
     }
 
 

@@ -11,6 +11,8 @@ Error types (``CheckResult.error_type``):
 - ``http_error``: an answer with an unexpected status code, or an invalid HTTP exchange.
 - ``keyword_mismatch``: the keyword is missing (or present when it must be absent).
 - ``json_mismatch``: the body is not JSON, or the value at the JSON path differs.
+- ``condition_failed``: one of the monitor's conditions (``conditions.py``) does not hold;
+  the message names the first that failed and what was found.
 
 A successful check slower than ``degraded_ms`` is ``degraded``.
 """
@@ -27,7 +29,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from kpiwatch.watch import jsonpath
+from kpiwatch.watch import conditions, jsonpath
 from kpiwatch.watch.spec import CheckResult, MonitorSpec
 from kpiwatch.watch.tracing import Timings
 
@@ -48,7 +50,7 @@ def classify_exception(exc: BaseException) -> tuple[str, str]:
     return "http_error", message
 
 
-def _finish(
+def classify(
     spec: MonitorSpec,
     at: datetime,
     elapsed_ms: float,
@@ -57,6 +59,7 @@ def _finish(
     error: tuple[str, str] | None = None,
     timings: dict[str, float] | None = None,
 ) -> CheckResult:
+    """The result of a check that got an answer: down with ``error``, else up or degraded."""
     error_type: str | None = None
     message: str | None = None
     if error is not None:
@@ -130,13 +133,51 @@ def _content_error(spec: MonitorSpec, text: str) -> tuple[str, str] | None:
     return None
 
 
+def _condition_error(spec: MonitorSpec, seen: conditions.Observed) -> tuple[str, str] | None:
+    for index, condition in enumerate(spec.conditions, start=1):
+        failed = condition.failure(seen)
+        if failed is not None:
+            return "condition_failed", f"condition {index} failed: {failed}"
+    return None
+
+
+def _certificate_expires_ms(response: aiohttp.ClientResponse, at: datetime) -> float | None:
+    connection = response.connection
+    transport = connection.transport if connection is not None else None
+    certificate = transport.get_extra_info("peercert") if transport is not None else None
+    if not certificate or "notAfter" not in certificate:
+        return None
+    expires = ssl.cert_time_to_seconds(str(certificate["notAfter"]))
+    return (expires - at.timestamp()) * 1000
+
+
+def answer_error(
+    spec: MonitorSpec,
+    status_code: int,
+    text: str,
+    elapsed_ms: float,
+    certificate_ms: float | None = None,
+) -> tuple[str, str] | None:
+    """What is wrong with an http answer, in the order checked: the status code, the
+    keyword and JSON path, the conditions. None when nothing is."""
+    # With conditions and no expected codes, the conditions alone judge the status code.
+    expected = spec.expected_status or (() if spec.conditions else DEFAULT_EXPECTED)
+    if expected and status_code not in expected:
+        return "http_error", f"status {status_code}"
+    error = _content_error(spec, text)
+    if error is None and spec.conditions:
+        seen = conditions.Observed(status_code, elapsed_ms, text, certificate_ms)
+        error = _condition_error(spec, seen)
+    return error
+
+
 async def check_http(
     session: aiohttp.ClientSession, spec: MonitorSpec, at: datetime, max_body: int
 ) -> CheckResult:
     assert spec.url is not None
     loop = asyncio.get_running_loop()
     timings = Timings(start=loop.time())
-    expected = spec.expected_status or DEFAULT_EXPECTED
+    certificate_ms: float | None = None
     try:
         async with asyncio.timeout(spec.timeout_s):
             async with session.request(
@@ -148,6 +189,8 @@ async def check_http(
                 trace_request_ctx=timings,
                 timeout=aiohttp.ClientTimeout(total=spec.timeout_s),
             ) as response:
+                if conditions.needs_certificate(spec.conditions):
+                    certificate_ms = _certificate_expires_ms(response, at)
                 body = await _read_limited(response, max_body)
                 end = loop.time()
                 text = body.decode(response.charset or "utf-8", errors="replace")
@@ -155,11 +198,8 @@ async def check_http(
     except Exception as exc:  # every failure becomes a classified result
         return _down(spec, at, classify_exception(exc), timings=timings.as_ms(loop.time()))
     elapsed_ms = (end - timings.start) * 1000
-    if status_code not in expected:
-        error: tuple[str, str] | None = ("http_error", f"status {status_code}")
-    else:
-        error = _content_error(spec, text)
-    return _finish(
+    error = answer_error(spec, status_code, text, elapsed_ms, certificate_ms)
+    return classify(
         spec, at, elapsed_ms, status_code=status_code, error=error, timings=timings.as_ms(end)
     )
 
@@ -190,7 +230,7 @@ async def check_tcp(spec: MonitorSpec, at: datetime, *, tls: bool = False) -> Ch
     except Exception as exc:  # every failure becomes a classified result
         return _down(spec, at, classify_exception(exc))
     error = _certificate_error(spec, certificate, at) if tls else None
-    return _finish(spec, at, elapsed_ms, error=error)
+    return classify(spec, at, elapsed_ms, error=error)
 
 
 def _certificate_error(

@@ -48,3 +48,8 @@ class WatchSettings(BaseSettings):
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Bytes of a response body read for keyword/JSON checks."
     )
+    demo_target: bool = Field(
+        False,
+        description="Serve the demo services' scripted health endpoints under /demo-target/ "
+        "(`kpiwatch demo` turns it on).",
+    )

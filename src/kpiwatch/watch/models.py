@@ -50,6 +50,8 @@ monitors = Table(
     Column("json_path", String(500)),
     Column("json_expected", String(500)),
     Column("tls_days_min", Integer),
+    # Gatus-style conditions as written (checked on write, parsed again on load).
+    Column("conditions", JSONType, nullable=False, server_default="[]"),
     Column("interval_s", Float, nullable=False),
     Column("timeout_s", Float, nullable=False),
     Column("grace_s", Float, nullable=False),

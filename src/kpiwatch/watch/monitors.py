@@ -15,7 +15,7 @@ from kpiwatch.core import audit
 from kpiwatch.core.context import Caller
 from kpiwatch.core.errors import Conflict, InvalidInput, NotFound
 from kpiwatch.status.models import services
-from kpiwatch.watch import jsonpath
+from kpiwatch.watch import conditions, jsonpath
 from kpiwatch.watch.config import WatchSettings
 from kpiwatch.watch.models import monitor_state, monitors
 
@@ -45,6 +45,11 @@ class MonitorIn(BaseModel):
     json_path: str | None = Field(None, min_length=1, max_length=500)
     json_expected: str | None = Field(None, max_length=500)
     tls_days_min: int | None = Field(None, ge=0, le=3650)
+    conditions: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Gatus-style conditions, all of which must hold: `[STATUS] == 200`.",
+    )
     interval_s: float = Field(60.0, gt=0, le=86400)
     timeout_s: float = Field(10.0, gt=0, le=300)
     grace_s: float = Field(60.0, ge=0, le=86400)
@@ -54,7 +59,8 @@ class MonitorIn(BaseModel):
     active: bool = True
 
 
-def _errors(body: MonitorIn, settings: WatchSettings) -> list[dict[str, Any]]:
+def problems(body: MonitorIn, settings: WatchSettings) -> list[dict[str, Any]]:
+    """What is wrong with a monitor beyond its fields' types, as ``{loc, msg, type}`` items."""
     errors: list[tuple[str, str]] = []
     needs_url = body.type == "http" or (body.type == "tls" and not body.host)
     if needs_url and not (body.url or "").startswith(("http://", "https://")):
@@ -77,7 +83,28 @@ def _errors(body: MonitorIn, settings: WatchSettings) -> list[dict[str, Any]]:
         errors.append(("json_expected", "needs json_path"))
     if body.type != "http" and (body.keyword or body.json_path):
         errors.append(("type", "keyword and JSON checks need an http monitor"))
-    return [{"loc": ["body", f], "msg": m, "type": "value_error"} for f, m in errors]
+    out = [{"loc": ["body", f], "msg": m, "type": "value_error"} for f, m in errors]
+    return out + _condition_errors(body)
+
+
+def _condition_errors(body: MonitorIn) -> list[dict[str, Any]]:
+    if body.conditions and body.type != "http":
+        return [_invalid(["body", "conditions"], "conditions need an http monitor")]
+    out = []
+    for index, text in enumerate(body.conditions):
+        if len(text) > 500:
+            out.append(_invalid(["body", "conditions", index], "longer than 500 characters"))
+            continue
+        try:
+            conditions.parse(text)
+        except conditions.ConditionError as exc:
+            message = f"condition {index + 1} ({text.strip()}), {exc}"
+            out.append(_invalid(["body", "conditions", index], message))
+    return out
+
+
+def _invalid(loc: list[str | int], msg: str) -> dict[str, Any]:
+    return {"loc": loc, "msg": msg, "type": "value_error"}
 
 
 def _values(body: MonitorIn) -> dict[str, Any]:
@@ -98,7 +125,7 @@ async def _check_service(conn: AsyncConnection, tenant_id: int, service_id: str)
 async def create(
     conn: AsyncConnection, caller: Caller, body: MonitorIn, settings: WatchSettings
 ) -> dict[str, Any]:
-    if errors := _errors(body, settings):
+    if errors := problems(body, settings):
         raise InvalidInput(errors)
     await _check_service(conn, caller.tenant_id, body.service_id)
     values = _values(body)
@@ -129,7 +156,7 @@ async def replace(
     settings: WatchSettings,
 ) -> dict[str, Any]:
     before = await get(conn, caller.tenant_id, monitor_id)
-    if errors := _errors(body, settings):
+    if errors := problems(body, settings):
         raise InvalidInput(errors)
     await _check_service(conn, caller.tenant_id, body.service_id)
     values = _values(body)

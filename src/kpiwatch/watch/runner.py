@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kpiwatch.core.clock import Clock
 from kpiwatch.core.db import Database
@@ -27,6 +27,7 @@ from kpiwatch.status.models import maintenance_windows
 from kpiwatch.watch import retention, rollups, writer
 from kpiwatch.watch.checks import run_check
 from kpiwatch.watch.config import WatchSettings
+from kpiwatch.watch.lateness import Lateness
 from kpiwatch.watch.models import monitor_state, monitors
 from kpiwatch.watch.spec import CheckResult, MonitorSpec
 from kpiwatch.watch.state import MonitorState, Transition, advance
@@ -52,12 +53,16 @@ class Runner:
         self.specs: dict[int, MonitorSpec] = {}
         self.states: dict[int, MonitorState] = {}
         self.listeners: list[Listener] = []
+        # Called after a batch is stored, with its changed transitions (possibly none).
+        self.flush_listeners: list[Listener] = []
         self.batch = writer.Batch(settings.buffer_max)
         self.dropped_total = 0
+        self.lateness = Lateness()
         self._windows: list[tuple[int, list[str], datetime, datetime]] = []
         self._due: dict[int, datetime] = {}
         self._busy: set[int] = set()
         self._session: aiohttp.ClientSession | None = None
+        self._loaded: tuple[Any, ...] | None = None
 
     async def __aenter__(self) -> Runner:
         await self.start()
@@ -83,21 +88,11 @@ class Runner:
             self._session = None
 
     async def load(self) -> None:
-        """Read active monitors, their persisted state and the coming maintenance windows."""
+        """Read the coming maintenance windows, and the active monitors with the persisted
+        state of those not known yet when the monitors changed since the last load."""
         now = self.clock.now()
+        active = monitors.c.active.is_(True)
         async with self.db.read() as conn:
-            rows = await conn.execute(
-                select(monitors, tenants.c.timezone)
-                .join(tenants, tenants.c.id == monitors.c.tenant_id)
-                .where(monitors.c.active.is_(True))
-            )
-            specs = {
-                r.id: MonitorSpec.from_row(dict(r._mapping), ZoneInfo(r.timezone)) for r in rows
-            }
-            names = [f.name for f in fields(MonitorState)]
-            stored = await conn.execute(
-                select(monitor_state).where(monitor_state.c.monitor_id.in_(list(specs)))
-            )
             windows = await conn.execute(
                 select(
                     maintenance_windows.c.tenant_id,
@@ -107,9 +102,42 @@ class Runner:
                 ).where(maintenance_windows.c.ends_at > now)
             )
             self._windows = [(w[0], list(w[1] or []), w[2], w[3]) for w in windows]
-        for row in stored:
-            if row.monitor_id not in self.states:
-                self.states[row.monitor_id] = MonitorState(**{n: row._mapping[n] for n in names})
+            # Re-reading every monitor each few seconds costs seconds of the loop at tens of
+            # thousands of monitors; any insert, update, delete or (de)activation moves this.
+            marker = tuple(
+                (
+                    await conn.execute(
+                        select(
+                            func.count(monitors.c.id),
+                            func.max(monitors.c.updated_at),
+                            func.sum(monitors.c.id),
+                        ).where(active)
+                    )
+                ).one()
+            )
+            if marker == self._loaded:
+                return
+            rows = await conn.execute(
+                select(monitors, tenants.c.timezone)
+                .join(tenants, tenants.c.id == monitors.c.tenant_id)
+                .where(active)
+            )
+            specs = {
+                r.id: MonitorSpec.from_row(dict(r._mapping), ZoneInfo(r.timezone)) for r in rows
+            }
+            names = [f.name for f in fields(MonitorState)]
+            new = [mid for mid in specs if mid not in self.states]
+            for start in range(0, len(new), 5000):
+                stored = await conn.execute(
+                    select(monitor_state).where(
+                        monitor_state.c.monitor_id.in_(new[start : start + 5000])
+                    )
+                )
+                for row in stored:
+                    self.states[row.monitor_id] = MonitorState(
+                        **{n: row._mapping[n] for n in names}
+                    )
+        self._loaded = marker
         for gone in set(self.specs) - set(specs):
             self.states.pop(gone, None)
             self._due.pop(gone, None)
@@ -177,6 +205,12 @@ class Runner:
                 batch.dropped,
                 self.dropped_total,
             )
+        stored = [t for t in batch.transitions if t.changed]
+        for listener in self.flush_listeners:
+            try:
+                listener(stored)
+            except Exception:
+                log.exception("flush listener failed", extra={"transitions": len(stored)})
         return True
 
     async def _last_pushes(self, ids: Iterable[int]) -> dict[int, datetime | None]:
@@ -235,7 +269,7 @@ class Runner:
                     heapq.heappush(heap, (following, mid))
                     if busy:  # the previous check of this monitor has not finished
                         continue
-                    task = asyncio.create_task(self._check_one(spec))
+                    task = asyncio.create_task(self._check_one(spec, due_ts))
                     in_flight.add(task)
                     task.add_done_callback(in_flight.discard)
                 wake = min(heap[0][0] if heap else now + 1.0, next_reload, now + 1.0)
@@ -271,10 +305,11 @@ class Runner:
         for mid in set(scheduled) - set(self.specs):
             del scheduled[mid]
 
-    async def _check_one(self, spec: MonitorSpec) -> None:
+    async def _check_one(self, spec: MonitorSpec, due_ts: float) -> None:
         self._busy.add(spec.id)
         try:
             at = self.clock.now()
+            self.lateness.add(at.timestamp() - due_ts)
             pushes = await self._last_pushes([spec.id]) if spec.type == "push" else {}
             result = await self.check(spec, at, pushes.get(spec.id))
             self.process(result)

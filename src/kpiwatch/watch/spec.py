@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kpiwatch.watch import conditions as conditions_
+
 ERROR_TYPES = (
     "timeout",
     "connection_error",
@@ -15,6 +17,7 @@ ERROR_TYPES = (
     "http_error",
     "keyword_mismatch",
     "json_mismatch",
+    "condition_failed",
 )
 
 
@@ -39,6 +42,7 @@ class MonitorSpec:
     json_path: str | None = None
     json_expected: str | None = None
     tls_days_min: int | None = None
+    conditions: tuple[conditions_.Condition, ...] = ()
     interval_s: float = 60.0
     timeout_s: float = 10.0
     grace_s: float = 60.0
@@ -68,6 +72,7 @@ class MonitorSpec:
             json_path=row["json_path"],
             json_expected=row["json_expected"],
             tls_days_min=row["tls_days_min"],
+            conditions=tuple(conditions_.parse(c) for c in row.get("conditions") or ()),
             interval_s=row["interval_s"],
             timeout_s=row["timeout_s"],
             grace_s=row["grace_s"],

@@ -12,10 +12,11 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kpiwatch.core.db import UTCDateTime
 from kpiwatch.watch import rollups
 from kpiwatch.watch.models import check_results, monitor_state, monitors, status_timeline
 from kpiwatch.watch.spec import CheckResult
@@ -67,9 +68,7 @@ async def write(conn: AsyncConnection, batch: Batch) -> None:
     if results:
         await conn.execute(insert(check_results), results)
     await rollups.upsert(conn, {k: d for k, d in batch.deltas.items() if k[0] in alive})
-    for transition in batch.transitions:
-        if transition.monitor_id in alive:
-            await _write_transition(conn, transition)
+    await _write_transitions(conn, [t for t in batch.transitions if t.monitor_id in alive])
     states = [{"monitor_id": mid, **asdict(st)} for mid, st in batch.states.items() if mid in alive]
     if states:
         await conn.execute(_state_upsert(conn.dialect.name), states)
@@ -89,29 +88,44 @@ def _result_row(result: CheckResult) -> dict[str, Any]:
     }
 
 
-async def _write_transition(conn: AsyncConnection, t: Transition) -> None:
-    open_row = and_(
-        status_timeline.c.monitor_id == t.monitor_id, status_timeline.c.ended_at.is_(None)
-    )
-    if t.closes_at is not None:
-        await conn.execute(update(status_timeline).where(open_row).values(ended_at=t.closes_at))
-        await conn.execute(
-            delete(status_timeline).where(
-                status_timeline.c.monitor_id == t.monitor_id,
-                status_timeline.c.ended_at == status_timeline.c.started_at,
-            )
-        )
-    else:
-        await conn.execute(update(status_timeline).where(open_row).values(ended_at=t.at))
-    await conn.execute(
-        insert(status_timeline).values(
-            monitor_id=t.monitor_id,
-            state=t.state,
-            started_at=t.at,
-            error_type=t.error_type,
-            message=t.message,
-        )
-    )
+async def _write_transitions(conn: AsyncConnection, transitions: list[Transition]) -> None:
+    """Close each monitor's open timeline row and open the new one, a few statements for
+    the whole batch (one per transition was the loop's bottleneck when thousands of
+    monitors start at once). Transitions run in rounds where each monitor appears once, so
+    a monitor's own transitions keep their order."""
+    pending = transitions
+    while pending:
+        round_: list[Transition] = []
+        later: list[Transition] = []
+        seen: set[int] = set()
+        for t in pending:
+            (later if t.monitor_id in seen else round_).append(t)
+            seen.add(t.monitor_id)
+        await _write_round(conn, round_)
+        pending = later
+
+
+async def _write_round(conn: AsyncConnection, round_: list[Transition]) -> None:
+    tl = status_timeline
+    open_row = and_(tl.c.monitor_id == bindparam("mid"), tl.c.ended_at.is_(None))
+    close = update(tl).where(open_row).values(ended_at=bindparam("end", type_=UTCDateTime))
+    ends = [{"mid": t.monitor_id, "end": t.closes_at or t.at} for t in round_]
+    await conn.execute(close, ends)
+    closing = [{"mid": t.monitor_id} for t in round_ if t.closes_at is not None]
+    if closing:
+        empty = and_(tl.c.monitor_id == bindparam("mid"), tl.c.ended_at == tl.c.started_at)
+        await conn.execute(delete(tl).where(empty), closing)
+    rows = [
+        {
+            "monitor_id": t.monitor_id,
+            "state": t.state,
+            "started_at": t.at,
+            "error_type": t.error_type,
+            "message": t.message,
+        }
+        for t in round_
+    ]
+    await conn.execute(insert(tl), rows)
 
 
 def _state_upsert(dialect: str) -> Any:

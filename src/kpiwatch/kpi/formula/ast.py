@@ -1,4 +1,4 @@
-"""The syntax tree of a formula, its canonical text and its arithmetic.
+"""The syntax tree of a formula and its canonical text.
 
 Three layers of nodes:
 
@@ -9,14 +9,13 @@ Three layers of nodes:
   ``Or``, ``Not`` over operands (``FieldRef``, ``Duration``, ``Str``, ``Number``).
 
 Every node keeps the 1-based (line, column) where it starts, ignored by equality.
-``render()`` gives the canonical text of a node (parsing it gives back an equal tree);
-``evaluate()`` computes the KPI expression from the values of its aggregates, with ``None``
-for "no data": a missing value or a division by zero makes the result ``None``.
+``render()`` gives the canonical text of a node (parsing it gives back an equal tree).
+``Formula.value()`` (``model``) computes the KPI expression, with ``None`` for "no data":
+a missing value or a division by zero makes the result ``None``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 Pos = tuple[int, int]
@@ -224,31 +223,6 @@ def _render_aggregate(node: Aggregate) -> str:
     if node.by is not None:
         text += f" by {node.by.name}"
     return text + ")"
-
-
-def evaluate(node: Node, values: Mapping[str, float | None]) -> float | None:
-    """The KPI expression's value from its aggregates' values (keyed by ``Aggregate.key``)."""
-    if isinstance(node, Number):
-        return float(node.value)
-    if isinstance(node, Aggregate):
-        value = values.get(node.key)
-        return None if value is None else float(value)
-    if isinstance(node, Neg):
-        inner = evaluate(node.operand, values)
-        return None if inner is None else -inner
-    if isinstance(node, BinOp):
-        left = evaluate(node.left, values)
-        right = evaluate(node.right, values)
-        if left is None or right is None:
-            return None
-        if node.op == "+":
-            return left + right
-        if node.op == "-":
-            return left - right
-        if node.op == "*":
-            return left * right
-        return None if right == 0 else left / right
-    raise TypeError(f"not a KPI expression node: {node!r}")
 
 
 def aggregates_of(node: Node) -> list[Aggregate]:

@@ -1,5 +1,9 @@
 """A checked formula to one SQLAlchemy Core ``SELECT`` for SQLite and PostgreSQL.
 
+When the datasets have the indexes for it, ``cells`` builds the statement (one index range
+per period and dimension value, no ``GROUP BY``); otherwise it is the grouped statement
+below, which works for any formula, dimensions and periods.
+
 The statement computes the parts of every aggregate for every period and every
 combination of the requested dimensions at once::
 
@@ -41,47 +45,28 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
-    Table,
     and_,
     case,
     cast,
-    column,
-    extract,
     func,
     literal,
     literal_column,
-    not_,
     null,
     or_,
     select,
     true,
     union_all,
-    values,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from kpiwatch.core.db import UTCDateTime
 from kpiwatch.ingest.datasets import DATASETS, Dataset
+from kpiwatch.kpi.formula import cells
 from kpiwatch.kpi.formula.ast import (
-    DURATION_UNITS,
     PERCENTILES,
     Aggregate,
-    And,
-    BinOp,
-    Compare,
-    Cond,
-    Duration,
-    FieldRef,
-    InList,
-    IsNull,
-    Neg,
-    Node,
-    Not,
-    Number,
-    Or,
-    Str,
 )
 from kpiwatch.kpi.formula.model import Formula, part_keys
+from kpiwatch.kpi.formula.rowsql import RowSql, part_column, periods_cte
 
 _SUMMED = ("count", "open", "sum", "avg", "count_distinct")
 
@@ -96,92 +81,6 @@ class CompiledKpi:
     periods: tuple[tuple[datetime, datetime], ...]
     dimensions: tuple[str, ...]
     part_columns: dict[str, str]
-
-
-def part_column(key: str) -> str:
-    return "p_" + key.replace(".", "_")
-
-
-class _Sql:
-    """Expressions of one dataset's table for one dialect."""
-
-    def __init__(self, table: Table, dialect: str) -> None:
-        self.t = table
-        self.dialect = dialect
-
-    def node(self, node: Node | Str) -> ColumnElement[Any]:
-        if isinstance(node, Number):
-            return literal(node.value)
-        if isinstance(node, Str):
-            return literal(node.value)
-        if isinstance(node, FieldRef):
-            return self.t.c[node.name]
-        if isinstance(node, Duration):
-            return self.duration(node)
-        if isinstance(node, Neg):
-            return -self.node(node.operand)
-        if isinstance(node, BinOp):
-            left, right = self.node(node.left), self.node(node.right)
-            if node.op == "+":
-                return left + right
-            if node.op == "-":
-                return left - right
-            if node.op == "*":
-                return left * right
-            # NULLIF: a row divided by zero has no value instead of failing the query.
-            return cast(left, Float) / func.nullif(right, 0)
-        raise TypeError(f"not a row expression: {node!r}")
-
-    def duration(self, node: Duration) -> ColumnElement[Any]:
-        end, start = self.t.c[node.end.name], self.t.c[node.start.name]
-        seconds_per_unit = float(DURATION_UNITS[node.unit])
-        if self.dialect == "postgresql":
-            seconds: ColumnElement[Any] = cast(extract("epoch", end - start), Float)
-        else:
-            # julianday() is exact to the millisecond SQLite keeps; rounding the difference
-            # to milliseconds removes the error of the floating-point day numbers.
-            seconds = func.round((func.julianday(end) - func.julianday(start)) * 86400.0, 3)
-        return seconds / literal(seconds_per_unit)
-
-    def cond(self, node: Cond) -> ColumnElement[bool]:
-        if isinstance(node, And):
-            return and_(self.cond(node.left), self.cond(node.right))
-        if isinstance(node, Or):
-            return or_(self.cond(node.left), self.cond(node.right))
-        if isinstance(node, Not):
-            return not_(self.cond(node.operand))
-        if isinstance(node, IsNull):
-            operand = self.node(node.operand)
-            return operand.is_not(None) if node.negated else operand.is_(None)
-        if isinstance(node, InList):
-            operand = self.node(node.operand)
-            items = [v.value for v in node.values]
-            return operand.not_in(items) if node.negated else operand.in_(items)
-        return self.compare(node)
-
-    def compare(self, node: Compare) -> ColumnElement[bool]:
-        left, right = self.node(node.left), self.node(node.right)
-        ops = {
-            "=": left.__eq__,
-            "!=": left.__ne__,
-            "<": left.__lt__,
-            "<=": left.__le__,
-            ">": left.__gt__,
-            ">=": left.__ge__,
-        }
-        result: ColumnElement[bool] = ops[node.op](right)
-        return result
-
-
-def _periods_cte(periods: Sequence[tuple[datetime, datetime]]) -> CTE:
-    rows = [(i, start, end) for i, (start, end) in enumerate(periods)]
-    table = values(
-        column("idx", Integer),
-        column("start_utc", UTCDateTime),
-        column("end_utc", UTCDateTime),
-        name="periods",
-    ).data(rows)
-    return table.cte("periods")
 
 
 class _Builder:
@@ -217,9 +116,9 @@ class _Builder:
         out += [self._source_branch(periods, aggs) for aggs in sources.values()]
         return out
 
-    def _from(self, periods: CTE, agg: Aggregate) -> tuple[_Sql, Any, list[Any]]:
+    def _from(self, periods: CTE, agg: Aggregate) -> tuple[RowSql, Any, list[Any]]:
         table = self.datasets[agg.dataset.name].table
-        sql = _Sql(table, self.dialect)
+        sql = RowSql(table, self.dialect)
         if agg.span is not None:
             start, end = table.c[agg.span[0].name], table.c[agg.span[1].name]
             on = and_(
@@ -341,8 +240,15 @@ def compile_kpi(
         raise ValueError(f"cannot group by {', '.join(unknown)}; allowed: {allowed}")
     if dialect not in ("sqlite", "postgresql"):
         raise ValueError(f"unsupported dialect {dialect!r}")
-    builder = _Builder(formula, tenant_id, dims, dialect, datasets or DATASETS)
-    period_cte = _periods_cte(periods)
+    catalog = datasets or DATASETS
+    period_cte = periods_cte(periods)
+    if cells.usable(formula, dims, dialect, catalog, periods):
+        per_cell = cells.CellsBuilder(
+            formula, tenant_id, dims, dialect, catalog, period_cte, periods[0][0]
+        )
+        statement, labels = per_cell.statement()
+        return CompiledKpi(statement, formula, tuple(periods), dims, labels)
+    builder = _Builder(formula, tenant_id, dims, dialect, catalog)
     branches = builder.branches(period_cte)
     labels = {k: part_column(k) for k in formula.part_keys}
     kinds = {k: agg.func for agg in formula.aggregates for k in part_keys(agg)}

@@ -17,10 +17,11 @@ the last period.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
-from kpiwatch.kpi.formula.ast import Aggregate, BinOp, FieldRef, Neg, Node, evaluate, render
+from kpiwatch.kpi.formula.ast import Aggregate, BinOp, FieldRef, Neg, Node, Number, render
 
 ADDITIVE_FUNCTIONS = frozenset({"count", "open", "sum", "avg", "min", "max"})
 
@@ -58,6 +59,44 @@ def _combine(
     if agg.func == "max":
         return max(present) if present else None
     return sum(present)
+
+
+Evaluator = Callable[[Parts], float | None]
+
+
+def _evaluator(node: Node) -> Evaluator:
+    """``node`` as a function of the parts (a backfill evaluates it for every row)."""
+    if isinstance(node, Number):
+        constant = float(node.value)
+        return lambda _: constant
+    if isinstance(node, Aggregate):
+        agg = node
+        return lambda parts: aggregate_value(agg, parts)
+    if isinstance(node, Neg):
+        operand = _evaluator(node.operand)
+
+        def negated(parts: Parts) -> float | None:
+            value = operand(parts)
+            return None if value is None else -value
+
+        return negated
+    if isinstance(node, BinOp):
+        left, right, op = _evaluator(node.left), _evaluator(node.right), node.op
+
+        def combined(parts: Parts) -> float | None:
+            a, b = left(parts), right(parts)
+            if a is None or b is None:
+                return None
+            if op == "+":
+                return a + b
+            if op == "-":
+                return a - b
+            if op == "*":
+                return a * b
+            return None if b == 0 else a / b
+
+        return combined
+    raise TypeError(f"not a KPI expression node: {node!r}")
 
 
 def _with_keys(node: Node) -> Node:
@@ -119,10 +158,13 @@ class Formula:
     def part_keys(self) -> tuple[str, ...]:
         return tuple(k for a in self.aggregates for k in part_keys(a))
 
+    @cached_property
+    def _evaluate(self) -> Evaluator:
+        return _evaluator(self.expr)
+
     def value(self, parts: Parts) -> float | None:
         """The KPI value from the parts of one period and dimension combination."""
-        values = {a.key: aggregate_value(a, parts) for a in self.aggregates}
-        return evaluate(self.expr, values)
+        return self._evaluate(parts)
 
     def combine(
         self, many: Sequence[Parts], *, across_periods: bool = False

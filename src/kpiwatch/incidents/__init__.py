@@ -1,0 +1,1 @@
+"""Incident management: workflow, priorities, updates, comments, automatic incidents."""
