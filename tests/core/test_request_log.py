@@ -27,9 +27,7 @@ def test_it_logs_one_json_line_per_request_without_secrets(
     assert auth["Authorization"].split()[1] not in text
 
 
-def test_it_never_logs_a_password(
-    client: TestClient, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_it_never_logs_a_password(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.DEBUG):
         client.post("/api/auth/login", json={"username": "alice", "password": "hunter2-wrong"})
     assert all("hunter2" not in JsonFormatter().format(r) for r in caplog.records)
