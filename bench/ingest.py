@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,13 +20,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import httpx
 import orjson
 
+from support import free_port, pg_database, pg_url
+
 ROOT = Path(__file__).resolve().parent.parent
 KPIWATCH = str(ROOT / ".venv" / "bin" / "kpiwatch")
-PG = os.environ.get("KPIWATCH_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 SERVICES = [f"svc-{i:02d}" for i in range(50)]
 
 
@@ -61,12 +60,6 @@ def bodies(rows: int, requests: int) -> list[bytes]:
             )
         out.append(b"\n".join(lines) + b"\n")
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def run_cli(env: dict[str, str], *args: str) -> None:
@@ -126,17 +119,6 @@ def measure(url: str, payloads: list[bytes], rows: int) -> list[float]:
         server.wait()
 
 
-async def pg_database(name: str, create: bool) -> None:
-    dsn = PG.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0] + "/postgres"
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        if create:
-            await conn.execute(f"CREATE DATABASE {name}")
-    finally:
-        await conn.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -159,7 +141,7 @@ def main() -> None:
             return
         try:
             print("PostgreSQL:")
-            measure(PG.rsplit("/", 1)[0] + "/" + name, payloads, args.rows)
+            measure(pg_url(name), payloads, args.rows)
         finally:
             asyncio.run(pg_database(name, create=False))
 

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import tempfile
 import time
 from datetime import UTC, date, datetime
 from typing import Any
 
-import asyncpg
 import httpx
 import pandas as pd
 from sqlalchemy import create_engine
@@ -34,8 +32,8 @@ from kpiwatch.core.db import Database
 from kpiwatch.core.migrate import upgrade
 from kpiwatch.kpi import calculate, definitions
 from kpiwatch.kpi.templates import TEMPLATES
+from support import PG, pg_database
 
-PG = os.environ.get("KPIWATCH_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 ZONE = "Asia/Seoul"
 FIRST, LAST = date(2024, 1, 1), date(2025, 12, 31)
 START_EPOCH = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
@@ -250,17 +248,6 @@ async def run(url: str, sync_url: str, requests: int, deployments: int) -> None:
             f"{rows / seconds:12,.0f}"
         )
     print(f"  GET /api/kpi/dashboard, 50 KPIs: p95 {await dashboard_p95(url, caller):.1f} ms")
-
-
-async def pg_database(name: str, create: bool) -> None:
-    dsn = PG.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0] + "/postgres"
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        if create:
-            await conn.execute(f"CREATE DATABASE {name}")
-    finally:
-        await conn.close()
 
 
 def main() -> None:

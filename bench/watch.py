@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -52,18 +51,12 @@ from kpiwatch.watch.models import check_results, check_rollups, monitors, status
 from kpiwatch.watch.runner import Runner
 from kpiwatch.watch.spec import CheckResult
 from kpiwatch.watch.target import Target
+from support import PG, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 KPIWATCH = str(ROOT / ".venv" / "bin" / "kpiwatch")
-PG = os.environ.get("KPIWATCH_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 TICK = os.sysconf("SC_CLK_TCK")
 WATCH_TABLES = ("monitors", "monitor_state", "check_results", "check_rollups", "status_timeline")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def load() -> str:
