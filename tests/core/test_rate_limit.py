@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import select
 
 from kpiwatch.app import create_app
 from kpiwatch.core.clock import Clock
 from kpiwatch.core.config import Settings
+from kpiwatch.core.db import make_engine
+from kpiwatch.core.models import login_failures
 
 
 def attempt(client: TestClient, username: str, password: str | None = None) -> Response:
@@ -103,3 +107,24 @@ def test_it_counts_concurrent_guesses(client: TestClient) -> None:
     with ThreadPoolExecutor(max_workers=10) as pool:
         codes = list(pool.map(lambda _: attempt(client, "alice", "guess").status_code, range(10)))
     assert sorted(codes) == [401] * 5 + [429] * 5
+
+
+def test_failures_past_the_window_are_pruned(
+    client: TestClient, clock: Clock, database_url: str
+) -> None:
+    """Guesses spread over many usernames don't pile up: each new failure drops the old."""
+
+    async def stored() -> list[str]:
+        engine = make_engine(database_url)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(select(login_failures.c.username))
+                return sorted(r.username for r in rows)
+        finally:
+            await engine.dispose()
+
+    for name in ("ghost-1", "ghost-2"):
+        fail(client, name)
+    clock.advance(minutes=15)
+    fail(client, "ghost-3")
+    assert asyncio.run(stored()) == ["ghost-3"]

@@ -101,6 +101,10 @@ async def login(
             # Counted before the slow password check, so guesses sent at once cannot all
             # pass the limit; a success deletes it with the username's other failures.
             await conn.execute(insert(login_failures).values(username=username, ip=ip, at=now))
+            # Failures older than the window count for nothing: dropping them here keeps the
+            # table at one window's failures, so this scan stays small.
+            since = now - timedelta(seconds=settings.login_window_s)
+            await conn.execute(delete(login_failures).where(login_failures.c.at <= since))
     if wait is not None:
         raise RateLimited("too many failed logins; try again later", wait)
 
