@@ -225,6 +225,7 @@ class LiveServer:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
+        self.database_url = database_url
         self.log_path = folder / f"server-{self.port}.log"
         environment = os.environ | {
             "KPIWATCH_DATABASE_URL": database_url,

@@ -1,7 +1,7 @@
 """Demo data: an admin, a year of service requests and deployments for five services,
-the five KPI templates computed over that year, and the services of ``demo.yaml`` with
-monitors of the built-in demo target (``demo_target``) and 90 days of their history
-(``demo_history``).
+the seven KPI templates (service desk and watch) computed over that year, the services
+of ``demo.yaml`` with monitors of the built-in demo target (``demo_target``) and 90 days
+of their history (``demo_history``).
 
 Every day's rows come from a generator seeded with that day, so loading again upserts the
 same rows (and adds the days since the last load): the load is idempotent.
@@ -163,7 +163,7 @@ async def load_monitors(
 
 
 async def _kpis(db: Database, caller: Caller, first: date, last: date) -> None:
-    """The five templates, computed over the whole demo year."""
+    """The templates (service desk and watch), computed over the whole demo year."""
     async with db.write() as conn:
         await definitions.apply_templates(conn, caller, list(TEMPLATES))
     async with db.read() as conn:

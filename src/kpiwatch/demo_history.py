@@ -13,8 +13,8 @@ real path.
 Two economies, both about volume, not about figures: the replay checks every
 ``STEP_S`` (5 minutes; 26 k steps per monitor instead of 130 k), with every scripted
 event lasting at least three steps so the retries confirm it as they do live; and what
-retention would delete at once (normal results older than its short retention, minute
-rollups older than theirs) is not written.
+retention would delete at once (``watch.retention.trim``: normal results older than their
+short retention, hour rollups older than theirs) is not written.
 
 Only monitors that have never been checked are replayed, so loading the demo again adds
 nothing: the time the demo was not running stays "no data".
@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from kpiwatch.core.clock import Clock
 from kpiwatch.core.db import Database
 from kpiwatch.demo_target import answer
+from kpiwatch.watch import retention
 from kpiwatch.watch.checks import answer_error, classify
 from kpiwatch.watch.config import WatchSettings
 from kpiwatch.watch.runner import Runner
@@ -53,18 +54,6 @@ def replayed_result(spec: MonitorSpec, service: str, at: datetime) -> CheckResul
     return classify(spec, at, scripted.delay_ms, status_code=scripted.status, error=error)
 
 
-def _trim(runner: Runner, settings: WatchSettings, now: datetime) -> None:
-    """Drop from the batch what retention would delete on the runner's first prune."""
-    batch = runner.batch
-    short = now - timedelta(hours=settings.results_retention_h)
-    minutes = now - timedelta(days=settings.minute_retention_days)
-    kept = [r for r in batch.results if r.status != "up" or r.at >= short]
-    batch.results.clear()
-    batch.results.extend(kept)
-    for key in [k for k in batch.deltas if k[1] == "minute" and k[2] < minutes]:
-        del batch.deltas[key]
-
-
 async def seed(
     db: Database, settings: WatchSettings, now: datetime, days: int = DAYS
 ) -> dict[str, int]:
@@ -87,7 +76,7 @@ async def seed(
             for spec, service in pending.values():
                 runner.process(replayed_result(spec, service, at))
                 counts[service] = counts.get(service, 0) + 1
-        _trim(runner, settings, now)
+        retention.trim(runner.batch, settings, now)
         if not await runner.flush():
             raise RuntimeError("writing the demo history failed (see the log)")
     return counts

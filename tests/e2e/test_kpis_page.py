@@ -5,7 +5,15 @@ from typing import Any
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
 
-TEMPLATES = ["MTTR", "FCR", "SLA_COMPLIANCE", "SR_BACKLOG", "DEPLOY_SUCCESS_RATE"]
+TEMPLATES = [
+    "MTTR",
+    "FCR",
+    "SLA_COMPLIANCE",
+    "SR_BACKLOG",
+    "DEPLOY_SUCCESS_RATE",
+    "AVAILABILITY",
+    "RESPONSE_TIME_P95",
+]
 LABELS = {"On target", "At risk", "Off target"}
 
 

@@ -1,11 +1,14 @@
 """Realtime fixtures: npm's socket.io-client run by node, printing what it receives.
 
 The client needs node and `npm ci` (``make test`` runs it); without them the tests are
-skipped, unless KPIWATCH_REQUIRE_NODE=1.
+skipped, unless KPIWATCH_REQUIRE_NODE=1. Tests across processes need Redis on
+127.0.0.1:6379 (``KPIWATCH_TEST_REDIS_URL``): skipped without it, unless
+KPIWATCH_REQUIRE_REDIS=1.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
@@ -18,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio as redis
 
 ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("KPIWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CLIENT = Path(__file__).resolve().parent / "client.mjs"
 Line = dict[str, Any]
 
@@ -125,3 +130,22 @@ def node_client() -> Iterator[Callable[..., NodeClient]]:
     yield connect
     for client in clients:
         client.close()
+
+
+async def _ping() -> None:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    try:
+        asyncio.run(_ping())
+    except (OSError, redis.RedisError) as exc:
+        if os.environ.get("KPIWATCH_REQUIRE_REDIS") == "1":
+            pytest.fail(f"Redis is required (KPIWATCH_REQUIRE_REDIS=1) but unreachable: {exc}")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
+    return REDIS_URL

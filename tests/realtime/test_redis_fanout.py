@@ -6,35 +6,9 @@ KPIWATCH_REQUIRE_REDIS=1.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import time
 import uuid
 from typing import Any
-
-import pytest
-import redis.asyncio as redis
-
-REDIS_URL = os.environ.get("KPIWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-async def _ping() -> None:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        await client.ping()
-    finally:
-        await client.aclose()
-
-
-@pytest.fixture
-def redis_url() -> str:
-    try:
-        asyncio.run(_ping())
-    except (OSError, redis.RedisError) as exc:
-        if os.environ.get("KPIWATCH_REQUIRE_REDIS") == "1":
-            pytest.fail(f"Redis is required (KPIWATCH_REQUIRE_REDIS=1) but unreachable: {exc}")
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
-    return REDIS_URL
 
 
 def test_it_fans_an_outage_out_to_the_clients_of_another_process(

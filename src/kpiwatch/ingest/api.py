@@ -30,7 +30,7 @@ class IngestOut(BaseModel):
 @router.get("")
 async def list_datasets() -> list[dict[str, Any]]:
     """The datasets that can be ingested, with their fields."""
-    return [service.describe(d) for d in DATASETS.values()]
+    return [service.describe(d) for d in DATASETS.values() if d.ingestable]
 
 
 @router.post(

@@ -1,10 +1,16 @@
-"""The built-in event datasets: their fields, types and rules.
+"""The built-in datasets: their fields, types and rules.
 
-A dataset is what ``POST /api/ingest/{dataset}`` accepts and what KPI formulas aggregate.
-Each field has a kind (``str``, ``enum``, ``int``, ``timestamp``); ``row_rules`` check facts
-that span fields (a closed request needs ``resolved_at``, nothing ends before it starts).
-Timestamps carry a UTC offset (``2026-01-31T23:30:00+09:00``, ``…Z``); one without an
-offset is read in the tenant's time zone.
+A dataset is what KPI formulas aggregate and, for the event datasets, what
+``POST /api/ingest/{dataset}`` accepts. Each field has a kind (``str``, ``enum``, ``int``,
+``timestamp``; ``number`` and ``histogram`` in read-only datasets); ``row_rules`` check
+facts that span fields (a closed request needs ``resolved_at``, nothing ends before it
+starts). Timestamps carry a UTC offset (``2026-01-31T23:30:00+09:00``, ``…Z``); one
+without an offset is read in the tenant's time zone.
+
+``monitor_hours`` and ``monitor_days`` are the watch server's rollups (views, see
+``watch.models``), written by the watch server only: one row per monitor and UTC hour or
+tenant-local day. A ``histogram`` field is a latency histogram (its buckets are columns
+``<field>_le_<ms>``); the percentiles read it (``p95(latency of monitor_days)``).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 from sqlalchemy import Table
 
 from kpiwatch.ingest.models import deployments, service_requests
+from kpiwatch.watch.models import HIST_BOUNDS_MS, monitor_days, monitor_hours
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,8 @@ class Field:
     minimum: int | None = None
     default: Any = None
     description: str = ""
+    buckets: tuple[int, ...] = ()
+    """A histogram's bucket upper bounds (ms); the last bucket has none."""
 
 
 # A rule is bound once to a dataset's field positions (``rule(index)``); the check it
@@ -43,6 +52,9 @@ class Dataset:
     fields: tuple[Field, ...]
     row_rules: tuple[RowRule, ...] = field(default=())
     description: str = ""
+    ingestable: bool = True
+    finest_period: str | None = None
+    """The shortest KPI period its rows fit (a day row cannot be split into hours)."""
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -130,4 +142,54 @@ DEPLOYMENTS = Dataset(
     "Deployments and their outcome.",
 )
 
-DATASETS: dict[str, Dataset] = {d.name: d for d in (SERVICE_REQUESTS, DEPLOYMENTS)}
+
+def _rollup_fields(time_field: str, what: str) -> tuple[Field, ...]:
+    def number(name: str, description: str) -> Field:
+        return Field(name, "number", description=description)
+
+    return (
+        Field("service", "str", required=True, max_length=50),
+        Field("monitor", "str", required=True, description="the monitor's name"),
+        Field(time_field, "timestamp", required=True, description=f"start of the {what}"),
+        number("checks", "checks run (maintenance ones excluded)"),
+        number("ok", "checks up"),
+        number("degraded", "checks slower than the monitor's degraded_ms"),
+        number("failed", "checks down"),
+        number("maintenance", "checks skipped during a maintenance window"),
+        number("observed_s", "seconds observed (up, degraded or down)"),
+        number("downtime_s", "seconds down"),
+        number("degraded_s", "seconds degraded"),
+        number("maintenance_s", "seconds in maintenance (not observed)"),
+        number("timed", "checks with a response time"),
+        number("sum_ms", "sum of the response times"),
+        number("min_ms", "fastest response"),
+        number("max_ms", "slowest response"),
+        Field(
+            "latency",
+            "histogram",
+            buckets=HIST_BOUNDS_MS,
+            description="response times by bucket (read by p50, p90, p95, p99)",
+        ),
+    )
+
+
+MONITOR_HOURS = Dataset(
+    "monitor_hours",
+    monitor_hours,
+    _rollup_fields("hour", "UTC hour"),
+    description="The watch server's checks per monitor and hour (kept 30 days).",
+    ingestable=False,
+    finest_period="HOURLY",
+)
+MONITOR_DAYS = Dataset(
+    "monitor_days",
+    monitor_days,
+    _rollup_fields("day", "tenant-local day"),
+    description="The watch server's checks per monitor and local day (kept 400 days).",
+    ingestable=False,
+    finest_period="DAILY",
+)
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d for d in (SERVICE_REQUESTS, DEPLOYMENTS, MONITOR_HOURS, MONITOR_DAYS)
+}

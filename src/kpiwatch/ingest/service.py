@@ -52,8 +52,11 @@ class _Checked:
 
 def dataset_named(name: str) -> Dataset:
     dataset = DATASETS.get(name)
+    known = ", ".join(sorted(d.name for d in DATASETS.values() if d.ingestable))
     if dataset is None:
-        raise NotFound(f"dataset {name!r} not found; known: {', '.join(sorted(DATASETS))}")
+        raise NotFound(f"dataset {name!r} not found; known: {known}")
+    if not dataset.ingestable:
+        raise NotFound(f"dataset {name!r} is written by kpiwatch itself; ingestable: {known}")
     return dataset
 
 

@@ -31,7 +31,8 @@ A client may join only declared rooms; ``role`` requires a token of at least tha
 ``check`` runs for each join with the ``Caller`` and the full room name.
 
 Events of the watch server (``status-update``, ``uptime-updated``, ``sla-metrics-updated``)
-are published by ``watch_events``, which listens to the check runner.
+are published by ``watch_events``, which listens to the check runner: on the app's bus in
+an api process, or on ``remote.redis_bus`` (Redis, write-only) in a ``--role watch`` one.
 """
 
 from kpiwatch.realtime.rooms import declare_room, room_key

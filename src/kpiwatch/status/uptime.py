@@ -1,27 +1,30 @@
 """The public status, read from day rollups and monitor states only.
 
-Uptime is by time: seconds observed up over seconds observed (maintenance and "no data"
-excluded). A service's figures sum those of its monitors. Day codes (docs/status.md):
-``nd`` nothing observed, ``m`` maintenance without downtime, ``o`` no downtime, ``po``
-downtime with uptime ≥ ``MAJOR_OUTAGE_BELOW`` %, ``mo`` uptime below it.
+Day figures, codes and the uptime rule are in ``figures`` (docs/status.md). The board of
+``GET /api/system-status`` and the status page reads today and the current statuses on
+every call and the days before today through ``cache.HistoryCache`` when given one.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kpiwatch.status import maintenance
+from kpiwatch.status.cache import HistoryCache, make
+from kpiwatch.status.figures import MAJOR_OUTAGE_BELOW as MAJOR_OUTAGE_BELOW
+from kpiwatch.status.figures import Figures as Figures
+from kpiwatch.status.figures import daily_figures as daily_figures
+from kpiwatch.status.figures import day_start as day_start
+from kpiwatch.status.figures import iso as iso
 from kpiwatch.watch.models import check_rollups, monitor_state, monitors
 
-MAJOR_OUTAGE_BELOW = 95.0
 STATUS_DAYS = 90
 MONTHS = (
     "January",
@@ -38,78 +41,6 @@ MONTHS = (
     "December",
 )
 _OVERALL = {"major_outage": "outage", "partial_outage": "degraded", "degraded": "degraded"}
-
-
-@dataclass
-class Figures:
-    observed_s: float = 0.0
-    downtime_s: float = 0.0
-    maintenance_s: float = 0.0
-
-    def add(self, other: Figures) -> None:
-        self.observed_s += other.observed_s
-        self.downtime_s += other.downtime_s
-        self.maintenance_s += other.maintenance_s
-
-    def uptime(self) -> str | None:
-        """Percent up with two decimals, rounded down (any downtime shows below 100.00)."""
-        if self.observed_s <= 0:
-            return None
-        percent = (self.observed_s - self.downtime_s) / self.observed_s * 100
-        return f"{math.floor(percent * 100 + 1e-6) / 100:.2f}"
-
-    def code(self) -> str:
-        if self.downtime_s > 0:
-            percent = (self.observed_s - self.downtime_s) / self.observed_s * 100
-            return "mo" if percent < MAJOR_OUTAGE_BELOW else "po"
-        if self.maintenance_s > 0:
-            return "m"
-        return "o" if self.observed_s > 0 else "nd"
-
-
-def iso(at: datetime | None) -> str | None:
-    return None if at is None else at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def day_start(day: date, tz: ZoneInfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
-
-
-async def daily_figures(
-    conn: AsyncConnection,
-    tenant_id: int,
-    tz: ZoneInfo,
-    first: date,
-    last: date,
-    service_id: str | None = None,
-) -> dict[str, dict[date, Figures]]:
-    """Per service and local day in ``[first, last]``: seconds observed, down, in maintenance."""
-    r, m = check_rollups.c, monitors.c
-    query = (
-        select(
-            m.service_id,
-            r.bucket_start,
-            func.sum(r.observed_s),
-            func.sum(r.downtime_s),
-            func.sum(r.maintenance_s),
-        )
-        .join(monitors, m.id == r.monitor_id)
-        .where(
-            m.tenant_id == tenant_id,
-            r.grain == "day",
-            r.bucket_start >= day_start(first, tz),
-            r.bucket_start < day_start(last + timedelta(days=1), tz),
-        )
-        .group_by(m.service_id, r.bucket_start)
-    )
-    if service_id is not None:
-        query = query.where(m.service_id == service_id)
-    out: dict[str, dict[date, Figures]] = defaultdict(dict)
-    for sid, start, observed, down, maint in await conn.execute(query):
-        day = start.astimezone(tz).date()
-        figures = out[sid].setdefault(day, Figures())
-        figures.add(Figures(float(observed or 0), float(down or 0), float(maint or 0)))
-    return out
 
 
 def service_status(states: list[str | None], under_maintenance: bool) -> str:
@@ -137,31 +68,69 @@ def overall_status(statuses: list[str]) -> str:
     return "operational"
 
 
-async def current_states(
-    conn: AsyncConnection, tenant_id: int
-) -> tuple[dict[str, list[str | None]], datetime | None]:
-    rows = await conn.execute(
-        select(monitors.c.service_id, monitor_state.c.state, monitor_state.c.last_check_at)
-        .outerjoin(monitor_state, monitor_state.c.monitor_id == monitors.c.id)
-        .where(monitors.c.tenant_id == tenant_id, monitors.c.active.is_(True))
+@dataclass(frozen=True)
+class MonitorNow:
+    """A monitor of the tenant as the board needs it: its state and today's figures."""
+
+    id: int
+    service_id: str
+    active: bool
+    state: str | None
+    last_check_at: datetime | None
+    today: Figures | None
+
+
+async def monitors_now(
+    conn: AsyncConnection, tenant_id: int, tz: ZoneInfo, today: date
+) -> list[MonitorNow]:
+    """Every monitor of the tenant with its state and its rollup of ``today``, one row each."""
+    m, st, r = monitors.c, monitor_state.c, check_rollups.c
+    start, end = day_start(today, tz), day_start(today + timedelta(days=1), tz)
+    on_today = and_(
+        r.monitor_id == m.id, r.grain == "day", r.bucket_start >= start, r.bucket_start < end
     )
-    states: dict[str, list[str | None]] = defaultdict(list)
-    latest: datetime | None = None
-    for service_id, state, checked in rows:
-        states[service_id].append(state)
-        if checked is not None and (latest is None or checked > latest):
-            latest = checked
-    return states, latest
+    rows = await conn.execute(
+        select(
+            m.id,
+            m.service_id,
+            m.active,
+            st.state,
+            st.last_check_at,
+            r.observed_s,
+            r.downtime_s,
+            r.maintenance_s,
+        )
+        .select_from(
+            monitors.outerjoin(monitor_state, st.monitor_id == m.id).outerjoin(
+                check_rollups, on_today
+            )
+        )
+        .where(m.tenant_id == tenant_id)
+        .order_by(m.id)
+    )
+    return [
+        MonitorNow(
+            mid,
+            sid,
+            bool(active),
+            state,
+            checked,
+            None if observed is None else Figures(float(observed), float(down), float(maint)),
+        )
+        for mid, sid, active, state, checked, observed, down, maint in rows
+    ]
 
 
 @dataclass
 class ServiceRow:
-    """One service on the status board: its status, 90-day total and each day's figures."""
+    """One service on the status board: its status, 90-day total and each day's figures
+    (the days' ``Figures`` may be shared with other boards: read them, do not change them)."""
 
     service: dict[str, Any]
     status: str
     total: Figures
     days: list[Figures]
+    codes: list[str]
 
 
 @dataclass
@@ -178,24 +147,46 @@ async def status_board(
     tz: ZoneInfo,
     now: datetime,
     services: list[dict[str, Any]],
+    history: HistoryCache | None = None,
 ) -> Board:
-    """The public status of ``services`` over the last ``STATUS_DAYS`` local days."""
+    """The public status of ``services`` over the last ``STATUS_DAYS`` local days; the
+    days before today come from ``history`` when given (else they are read now)."""
     today = now.astimezone(tz).date()
-    first = today - timedelta(days=STATUS_DAYS - 1)
-    figures = await daily_figures(conn, tenant_id, tz, first, today)
-    states, latest = await current_states(conn, tenant_id)
+    found = await monitors_now(conn, tenant_id, tz, today)
+    pairs = tuple((m.id, m.service_id) for m in found)
+    past_days = STATUS_DAYS - 1
+    if history is None:
+        past = await make(conn, tenant_id, tz, today, past_days, pairs, 0.0)
+    else:
+        past = await history.get(conn, tenant_id, tz, today, past_days, pairs)
     windows = await maintenance.list_windows(conn, tenant_id, ending_after=now)
-    days = [first + timedelta(days=i) for i in range(STATUS_DAYS)]
+    states: dict[str, list[str | None]] = defaultdict(list)
+    today_figures: dict[str, Figures] = defaultdict(Figures)
+    latest: datetime | None = None
+    for monitor in found:
+        if monitor.today is not None:
+            today_figures[monitor.service_id].add(monitor.today)
+        if monitor.active:
+            states[monitor.service_id].append(monitor.state)
+            checked = monitor.last_check_at
+            if checked is not None and (latest is None or checked > latest):
+                latest = checked
     rows = []
     for service in services:
-        per_day = figures.get(service["id"], {})
+        sid = service["id"]
+        days, codes, before = past.of(sid)
+        now_figures = today_figures.get(sid, Figures())
         total = Figures()
-        for value in per_day.values():
-            total.add(value)
-        under = any(maintenance.covers(w, service["id"], now) for w in windows)
-        status = service_status(states.get(service["id"], []), under)
-        rows.append(ServiceRow(service, status, total, [per_day.get(d, Figures()) for d in days]))
-    return Board(overall_status([r.status for r in rows]), latest, days, rows)
+        total.add(before)
+        total.add(now_figures)
+        under = any(maintenance.covers(w, sid, now) for w in windows)
+        status = service_status(states.get(sid, []), under)
+        rows.append(
+            ServiceRow(service, status, total, [*days, now_figures], [*codes, now_figures.code()])
+        )
+    first = today - timedelta(days=past_days)
+    dates = [first + timedelta(days=i) for i in range(STATUS_DAYS)]
+    return Board(overall_status([r.status for r in rows]), latest, dates, rows)
 
 
 async def system_status(
@@ -204,9 +195,10 @@ async def system_status(
     tz: ZoneInfo,
     now: datetime,
     services: list[dict[str, Any]],
+    history: HistoryCache | None = None,
 ) -> dict[str, Any]:
     """``GET /api/system-status``: the PRD §5.1 shape."""
-    board = await status_board(conn, tenant_id, tz, now, services)
+    board = await status_board(conn, tenant_id, tz, now, services, history)
     return {
         "overallStatus": board.overall,
         "lastUpdated": iso(board.last_updated),
@@ -217,7 +209,7 @@ async def system_status(
                 "group": row.service["group"],
                 "status": row.status,
                 "uptime": row.total.uptime(),
-                "uptimeData": [day.code() for day in row.days],
+                "uptimeData": row.codes,
             }
             for row in board.services
         ],

@@ -36,14 +36,28 @@ class WatchSettings(BaseSettings):
     )
     reload_s: float = Field(10.0, gt=0, description="How often monitor changes are picked up.")
     results_retention_h: int = Field(
-        48, ge=1, description="Normal (up) check results are kept this long."
+        48, ge=1, description="Normal check results (up, and maintenance) are kept this long."
     )
     abnormal_retention_days: int = Field(
-        400, ge=1, description="Failed and degraded check results are kept this long."
+        90,
+        ge=1,
+        description="Failed and degraded check results are kept this long: the days of the "
+        "status page's bars, so every bad day can be explained check by check.",
     )
-    minute_retention_days: int = Field(14, ge=1, description="Minute rollups are kept this long.")
+    minute_retention_days: int = Field(
+        14, ge=1, description="Minute rollups (monitors checked more often than every 60 s)."
+    )
+    hour_retention_days: int = Field(30, ge=1, description="Hour rollups are kept this long.")
     rollup_retention_days: int = Field(
-        400, ge=1, description="Hour and day rollups (and the status timeline) are kept this long."
+        400, ge=1, description="Day rollups and the closed status timeline are kept this long."
+    )
+    status_cache_s: float = Field(
+        60.0,
+        ge=0,
+        description="GET /api/system-status answers from a board made at most once per "
+        "second, whose days before today are read again at least this often (a late "
+        "result of an earlier day shows within this time); 0 reads everything for every "
+        "request.",
     )
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Bytes of a response body read for keyword/JSON checks."

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    MetaData,
     String,
     Table,
     Text,
@@ -90,35 +91,41 @@ monitor_state = Table(
     Column("last_error_type", String(32)),
     Column("last_error_message", Text),
     Column("last_push_at", UTCDateTime),
+    # Checks run since the monitor was created (maintenance excluded): the Prometheus
+    # counter, kept here so ``/metrics`` does not sum a year of rollups on every scrape.
+    Column("checks_total", BigInteger, nullable=False, server_default="0"),
 )
 
 # The PRD's ``watch_server_logs``: every abnormal result for the long retention, every
-# result for the short one.
+# result for the short one (docs/status.md, "Storage and retention"). A monitor is checked
+# at most once per instant, so (monitor, at) is the key: no surrogate id, no second index
+# (a year of 1,000 monitors must fit in 1 GB). On SQLite the rows live in the key's tree.
 check_results = Table(
     "check_results",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    Column("monitor_id", Integer, ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False),
-    Column("at", UTCDateTime, nullable=False),
+    Column("monitor_id", Integer, ForeignKey("monitors.id", ondelete="CASCADE"), primary_key=True),
+    Column("at", UTCDateTime, primary_key=True),
     Column("status", String(12), nullable=False),
     Column("is_success", Boolean, nullable=False),
     Column("status_code", Integer),
     Column("response_ms", Float),
     Column("error_type", String(32)),
     Column("error_message", Text),
+    # Per-phase timings of abnormal results only (what explains a slow or failed check).
     Column("timings", JSONType),
     CheckConstraint("status IN ('up', 'degraded', 'down', 'maintenance')", name="status"),
-    Index("ix_check_results_monitor_at", "monitor_id", "at"),
-    Index("ix_check_results_at", "at"),
+    sqlite_with_rowid=False,
 )
 
 
-def _counter(name: str, kind: type[BigInteger] | type[Float[float]] = BigInteger) -> Column[Any]:
+def _counter(name: str, kind: type[Integer] | type[Float[float]] = Integer) -> Column[Any]:
     return Column(name, kind, nullable=False, server_default="0")
 
 
 # Per monitor and minute / hour / tenant-local day. Counts are by checks; the ``*_s``
-# columns are by time (see docs/status.md).
+# columns are by time (see docs/status.md). A row holds at most a day of checks (172,800
+# at the 0.5 s interval floor), so its counters are 4-byte integers; ``sum_ms`` is 8 bytes.
+# Sums over many rows are computed by the database in 64 bits.
 check_rollups = Table(
     "check_rollups",
     metadata,
@@ -135,12 +142,12 @@ check_rollups = Table(
     _counter("degraded_s", Float),
     _counter("maintenance_s", Float),
     _counter("timed"),
-    _counter("sum_ms"),
+    Column("sum_ms", BigInteger, nullable=False, server_default="0"),
     Column("min_ms", Integer),
     Column("max_ms", Integer),
     *(_counter(name) for name in HIST_COLUMNS),
     CheckConstraint("grain IN ('minute', 'hour', 'day')", name="grain"),
-    Index("ix_check_rollups_grain_bucket", "grain", "bucket_start"),
+    sqlite_with_rowid=False,
 )
 
 # One row per state a monitor was in; ``ended_at`` is NULL for the current one. A gap
@@ -157,3 +164,43 @@ status_timeline = Table(
     Column("message", Text),
     Index("ix_status_timeline_monitor_started", "monitor_id", "started_at"),
 )
+
+# Views over the hour and day rollups, with their monitor's tenant and service: the
+# ``monitor_hours`` and ``monitor_days`` datasets of the KPI engine (ingest.datasets). They
+# are created by migration ``watch_0009``; their own metadata keeps them out of anything
+# that creates tables. ``latency_le_<ms>`` are the histogram's buckets.
+views = MetaData()
+ROLLUP_VIEW_COUNTERS = (
+    "checks",
+    "ok",
+    "degraded",
+    "failed",
+    "maintenance",
+    "observed_s",
+    "downtime_s",
+    "degraded_s",
+    "maintenance_s",
+    "timed",
+    "sum_ms",
+    "min_ms",
+    "max_ms",
+)
+LATENCY_COLUMNS = tuple(f"latency_{c}" for c in HIST_COLUMNS)
+
+
+def _rollup_view(name: str, time_column: str) -> Table:
+    counters = [Column(c, Float if c.endswith("_s") else BigInteger) for c in ROLLUP_VIEW_COUNTERS]
+    return Table(
+        name,
+        views,
+        Column("tenant_id", Integer, nullable=False),
+        Column("service", String(50), nullable=False),
+        Column("monitor", String(100), nullable=False),
+        Column(time_column, UTCDateTime, nullable=False),
+        *counters,
+        *(Column(c, BigInteger) for c in LATENCY_COLUMNS),
+    )
+
+
+monitor_hours = _rollup_view("monitor_hours", "hour")
+monitor_days = _rollup_view("monitor_days", "day")

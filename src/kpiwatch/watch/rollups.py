@@ -2,12 +2,15 @@
 
 Deltas are summed in memory for a batch, then added to the stored rows with one
 ``INSERT … ON CONFLICT DO UPDATE SET col = col + excluded.col`` (SQLite and PostgreSQL).
+
+Only monitors checked more often than once a minute get minute rollups: for the others a
+minute row would repeat one raw result (kept 48 h anyway) and was most of the database.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +25,8 @@ from kpiwatch.watch.spec import CheckResult, MonitorSpec
 from kpiwatch.watch.state import Span
 
 Key = tuple[int, str, datetime]
+MINUTE_GRAIN_BELOW_S = 60.0
+COARSE_GRAINS = ("hour", "day")
 SUMMED = (
     "checks",
     "ok",
@@ -80,20 +85,9 @@ def hist_column(ms: float) -> str:
     return HIST_COLUMNS[bisect_left(HIST_BOUNDS_MS, ms)]
 
 
-def percentile(hist: Mapping[str, int], q: float) -> int | None:
-    """The upper bound (ms) of the bucket holding the ``q``-th percentile; the open last
-    bucket answers with the largest bound. None without data."""
-    counts = [int(hist.get(c, 0) or 0) for c in HIST_COLUMNS]
-    total = sum(counts)
-    if total == 0:
-        return None
-    rank = q / 100 * total
-    seen = 0
-    for bound, count in zip((*HIST_BOUNDS_MS, HIST_BOUNDS_MS[-1]), counts, strict=True):
-        seen += count
-        if seen >= rank:
-            return bound
-    return HIST_BOUNDS_MS[-1]
+def grains(spec: MonitorSpec) -> tuple[str, ...]:
+    """The rollup grains of a monitor: minutes only below a 60 s interval."""
+    return GRAINS if spec.interval_s < MINUTE_GRAIN_BELOW_S else COARSE_GRAINS
 
 
 def _delta(deltas: dict[Key, Delta], key: Key) -> Delta:
@@ -104,7 +98,7 @@ def _delta(deltas: dict[Key, Delta], key: Key) -> Delta:
 
 
 def add_result(deltas: dict[Key, Delta], spec: MonitorSpec, result: CheckResult) -> None:
-    for grain in GRAINS:
+    for grain in grains(spec):
         delta = _delta(deltas, (spec.id, grain, bucket_start(grain, result.at, spec.tz)))
         delta.add(_STATUS_COUNTER[result.status], 1)
         if result.status != "maintenance":
@@ -116,7 +110,7 @@ def add_result(deltas: dict[Key, Delta], spec: MonitorSpec, result: CheckResult)
 def add_spans(deltas: dict[Key, Delta], spec: MonitorSpec, spans: Iterable[Span]) -> None:
     for span in spans:
         columns = _SPAN_COLUMNS[span.kind]
-        for grain in GRAINS:
+        for grain in grains(spec):
             for start, seconds in split(grain, span.start, span.end, spec.tz):
                 delta = _delta(deltas, (spec.id, grain, start))
                 for column in columns:
@@ -161,7 +155,3 @@ def _upsert_statement(dialect: str) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=["monitor_id", "grain", "bucket_start"], set_=set_
     )
-
-
-def hist_of(row: Mapping[str, Any], columns: Sequence[str] = HIST_COLUMNS) -> dict[str, int]:
-    return {c: int(row[c] or 0) for c in columns}

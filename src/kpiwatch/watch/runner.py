@@ -168,6 +168,8 @@ class Runner:
             return []
         state = self.states.setdefault(spec.id, MonitorState())
         step = advance(spec, state, result)
+        if result.status != "maintenance":  # as the rollups' ``checks``
+            state.checks_total += 1
         self.batch.add_result(result)
         rollups.add_result(self.batch.deltas, spec, result)
         rollups.add_spans(self.batch.deltas, spec, step.spans)
@@ -250,8 +252,11 @@ class Runner:
             while not stop.is_set():
                 now = self.clock.now().timestamp()
                 if now >= next_prune:
+                    # Beside the loop: deleting a day of results takes seconds at scale.
                     next_prune = now + 86400
-                    await self._prune()
+                    pruning = asyncio.create_task(self._prune())
+                    in_flight.add(pruning)
+                    pruning.add_done_callback(in_flight.discard)
                 if now >= next_reload:
                     await self.load()
                     self._schedule(heap, scheduled, now)

@@ -9,7 +9,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from kpiwatch.core.clock import Clock
+from kpiwatch.core.config import Settings
 from kpiwatch.core.db import Database
+from kpiwatch.realtime.remote import redis_bus
+from kpiwatch.realtime.watch_events import publishing
 from kpiwatch.watch.config import WatchSettings
 from kpiwatch.watch.runner import Runner
 
@@ -38,7 +41,12 @@ async def watching(
             await task
 
 
-async def run_forever(db: Database, settings: WatchSettings, clock: Clock) -> None:
-    """``kpiwatch serve --role watch``: the loop alone, until cancelled."""
-    async with Runner(db, settings, clock) as runner:
+async def run_forever(db: Database, settings: WatchSettings, clock: Clock, core: Settings) -> None:
+    """``kpiwatch serve --role watch``: the loop alone, until cancelled, publishing its
+    events to the api processes' Socket.IO clients through Redis (``realtime.remote``)."""
+    async with (
+        Runner(db, settings, clock) as runner,
+        redis_bus(core) as bus,
+        publishing(runner, bus, db, clock),
+    ):
         await runner.run()

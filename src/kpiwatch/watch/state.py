@@ -31,6 +31,7 @@ class MonitorState:
     last_response_ms: float | None = None
     last_error_type: str | None = None
     last_error_message: str | None = None
+    checks_total: int = 0
 
 
 @dataclass(frozen=True)
