@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Executable, insert
+from tests.incidents.receivers import receiver, smtp  # noqa: F401  (notification fixtures)
 
 from kpiwatch.core.db import Database
 from kpiwatch.core.events import EventBus

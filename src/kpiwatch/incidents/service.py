@@ -1,6 +1,7 @@
 """Changing incidents: create, edit (optimistic ``version``), post updates, comment, delete.
 
-Every function runs in the caller's write transaction and records its audit entry there.
+Every function runs in the caller's write transaction and records its audit entry there,
+and queues the notifications of a creation or status change there too (``outbox``).
 Status changes all go through ``_move``, which writes the update that carries the
 mandatory note, keeps ``resolved_at``/``resolution_s`` right and bumps ``version``.
 A change by a person ends the monitoring system's control of an automatic incident.
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from kpiwatch.core import audit, tenancy
 from kpiwatch.core.context import Caller
 from kpiwatch.core.errors import Conflict, InvalidInput, NotFound
-from kpiwatch.incidents import priority, queries
+from kpiwatch.incidents import outbox, priority, queries
 from kpiwatch.incidents.health import ServiceHealth, service_health
 from kpiwatch.incidents.ids import next_id
 from kpiwatch.incidents.models import (
@@ -171,6 +172,20 @@ async def _move(
     return made
 
 
+async def _notify(
+    conn: AsyncConnection,
+    caller: Caller,
+    previous: str,
+    incident: dict[str, Any],
+    made: dict[str, Any] | None,
+) -> None:
+    """Queue the notifications of a status change in the change's own transaction."""
+    if made is None or previous == incident["status"]:
+        return
+    event = "incident.resolved" if incident["status"] == "resolved" else "incident.updated"
+    await outbox.enqueue(conn, caller, event, incident, made)
+
+
 async def _release(conn: AsyncConnection, tenant_id: int, incident_id: str) -> None:
     await conn.execute(
         delete(auto_incidents).where(
@@ -214,7 +229,7 @@ async def create_incident(
     )
     await _set_services(conn, caller.tenant_id, incident_id, service_ids)
     note = body.note or (body.description or "").strip() or body.title
-    await _write_update(conn, caller, incident_id, body.status, None, note)
+    first = await _write_update(conn, caller, incident_id, body.status, None, note)
     await audit.record(
         conn,
         caller,
@@ -230,7 +245,9 @@ async def create_incident(
             "affected_services": service_ids,
         },
     )
-    return await queries.get_incident(conn, caller.tenant_id, incident_id)
+    incident = await queries.get_incident(conn, caller.tenant_id, incident_id)
+    await outbox.enqueue(conn, caller, "incident.created", incident, first)
+    return incident
 
 
 def _stale(version: int, current: dict[str, Any]) -> Conflict:
@@ -302,7 +319,9 @@ async def edit_incident(
         await _release(conn, caller.tenant_id, incident_id)
     if audited:
         await audit.record(conn, caller, "incident.update", "incident", incident_id, audited)
-    return await queries.get_incident(conn, caller.tenant_id, incident_id), made
+    incident = await queries.get_incident(conn, caller.tenant_id, incident_id)
+    await _notify(conn, caller, row.status, incident, made)
+    return incident, made
 
 
 async def post_update(
@@ -328,7 +347,9 @@ async def post_update(
         incident_id,
         {"update": made["id"], "from": row.status, "to": status},
     )
-    return made, await queries.get_incident(conn, caller.tenant_id, incident_id)
+    incident = await queries.get_incident(conn, caller.tenant_id, incident_id)
+    await _notify(conn, caller, row.status, incident, made)
+    return made, incident
 
 
 async def add_comment(

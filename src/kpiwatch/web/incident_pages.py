@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from kpiwatch.core.context import Caller
 from kpiwatch.core.errors import Conflict, InvalidInput
-from kpiwatch.incidents import drafts, events, queries, service
+from kpiwatch.incidents import drafts, events, outbox, queries, service
 from kpiwatch.incidents.models import PRIORITIES, SEVERITIES, STATUSES
 from kpiwatch.incidents.schemas import CommentIn, IncidentIn, IncidentPatch, UpdateIn
 from kpiwatch.incidents.workflow import allowed_next
@@ -169,6 +169,7 @@ async def _detail(
         comments = await queries.comments_of(conn, caller.tenant_id, incident_id)
         listed = await services.list_services(conn, caller.tenant_id)
         draft = await drafts.get_draft(conn, caller, incident_id)
+        notified = await outbox.incident_deliveries(conn, caller.tenant_id, incident_id)
     if values is None and draft is not None:
         values = draft["draft"]["data"]
         if draft["conflict"]:
@@ -186,6 +187,7 @@ async def _detail(
         conflict=conflict,
         base_version=draft["draft"]["baseVersion"] if draft and values else incident["version"],
         restored=draft is not None,
+        notified=notified,
     )
     response.status_code = status
     return response
