@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Browser libraries come from npm (package.json) and are served from the package's static dir.
 VENDOR := src/kpiwatch/web/static/vendor
 
-.PHONY: run test lint bench-ingest bench-kpi bench-watch vendor
+.PHONY: run test lint bench-ingest bench-kpi bench-watch bench-incidents bench-ran vendor
 
 $(BIN)/kpiwatch: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,9 @@ bench-kpi: $(VENV)/.bench
 
 bench-watch: $(VENV)/.bench
 	$(BIN)/python bench/watch.py
+
+bench-ran: $(VENV)/.bench
+	$(BIN)/python bench/ran.py
+
+bench-incidents: $(VENV)/.bench
+	$(BIN)/python bench/incidents.py

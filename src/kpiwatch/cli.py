@@ -11,7 +11,14 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 from kpiwatch.core import audit, tenancy, users
 from kpiwatch.core.config import get_settings
@@ -72,7 +79,11 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
     role: Annotated[
-        str, typer.Option(help="all (API and watch loop), api (no checks) or watch (checks only).")
+        str,
+        typer.Option(
+            help="all (API, watch loop, notification worker), api (no checks, no sending), "
+            "watch (checks only) or notify (sending notifications only)."
+        ),
     ] = "all",
 ) -> None:
     """Serve the API and pages."""
@@ -83,16 +94,23 @@ def serve(
     from kpiwatch.core.logs import configure
     from kpiwatch.watch.config import WatchSettings
 
-    if role not in ("all", "api", "watch"):
-        raise typer.BadParameter("must be all, api or watch", param_hint="--role")
+    if role not in ("all", "api", "watch", "notify"):
+        raise typer.BadParameter("must be all, api, watch or notify", param_hint="--role")
     settings = get_settings()
     configure(settings.log_level)
     watch = WatchSettings()
     if role == "watch":
         from kpiwatch.watch.service import run_forever
 
-        _run(_with_db(lambda db: run_forever(db, watch, Clock())))
+        _run(_with_db(lambda db: run_forever(db, watch, Clock(), settings)))
         return
+    if role == "notify":
+        from kpiwatch.incidents.delivery import run_forever as deliver_forever
+
+        _run(_with_db(lambda db: deliver_forever(db, settings, Clock())))
+        return
+    if role == "api":
+        settings = settings.model_copy(update={"notify_worker": False})
     enabled = role == "all" and watch.enabled is not False
     uvicorn.run(
         create_app(settings, watch=watch.model_copy(update={"enabled": enabled})),
@@ -300,3 +318,55 @@ def apply_file(
     else:
         dry = " (dry run: nothing written)" if dry_run else ""
         console.print(f"{len(changes)} change(s){dry}")
+
+
+@app.command("ingest-pm")
+def ingest_pm(
+    paths: Annotated[list[str], typer.Argument(help="PM files, directories or glob patterns.")],
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")] = "default",
+    lenient: Annotated[
+        bool, typer.Option("--lenient", help="Keep the good measInfo blocks of a bad file.")
+    ] = False,
+) -> None:
+    """Import PM files (TS 32.435/28.532 XML, gzip, CSV) as POST /api/pm/files does; exits
+    with 1 when a file was rejected."""
+    from kpiwatch.ran import files
+
+    try:
+        found = files.pm_paths(paths)
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(str(exc), param_hint="PATHS") from exc
+
+    async def work(db: Database) -> list[files.FileResult]:
+        async with db.read() as conn:
+            tenant_id = await tenancy.tenant_id_by_slug(conn, tenant)
+        caller = Caller(tenant_id, tenant, datetime.now(UTC), name="cli")
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("importing", total=len(found))
+            done = iter(found)
+
+            def heard(results: list[files.FileResult]) -> None:
+                # One plain write per batch: rich's markup and a redraw per line would cost
+                # more than importing the file.
+                lines = (f"{next(done)}: {files.describe(result)}" for result in results)
+                progress.console.out("\n".join(lines), highlight=False)
+                progress.advance(task, len(results))
+
+            sources = ((str(path), path.read_bytes()) for path in found)
+            return await files.import_files(db, caller, sources, lenient=lenient, on_batch=heard)
+
+    results = _run(_with_db(work))
+    counts = {s: sum(r.status == s for r in results) for s in ("imported", "duplicate", "rejected")}
+    values = sum(r.values for r in results if r.status == "imported")
+    console.print(
+        f"{counts['imported']} imported ({values:,} values), {counts['duplicate']} duplicate, "
+        f"{counts['rejected']} rejected"
+    )
+    if counts["rejected"]:
+        raise typer.Exit(1)

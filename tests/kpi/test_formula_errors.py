@@ -30,7 +30,13 @@ def _error(text: str) -> FormulaError:
 CASES = [
     # Syntax.
     ("", 1, 1, "the formula is empty; expected '(' or '-' or a name or a number"),
-    ("count(", 1, 7, "the formula ends too soon; expected '(' or '-' or a name or a number"),
+    (
+        "count(",
+        1,
+        7,
+        "the formula ends too soon; expected '(' or '-' or a counter (pm.<name>) or a name "
+        "or a number",
+    ),
     ("count(deployments) $", 1, 20, "unexpected character '$'"),
     (
         "count(deployments where status = 'done)",
@@ -182,7 +188,12 @@ def test_it_reports_where_and_what(text: str, line: int, column: int, message: s
 
 def test_it_lists_what_was_expected() -> None:
     assert _error("count(service_requests where stats = 'done')").expected == SR_FIELDS
-    assert _error("count(deployment)").expected == ["deployments", "service_requests"]
+    assert _error("count(deployment)").expected == [
+        "deployments",
+        "monitor_days",
+        "monitor_hours",
+        "service_requests",
+    ]
     assert _error("count(service_requests where status = 'closed')").expected == [
         "open",
         "in_progress",

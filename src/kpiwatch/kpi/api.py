@@ -14,7 +14,7 @@ from kpiwatch.kpi import calculate, dashboard, definitions, values
 from kpiwatch.kpi.formula import NotAdditive
 from kpiwatch.kpi.periods import local_midnight
 from kpiwatch.kpi.status import status_of
-from kpiwatch.kpi.templates import TEMPLATES
+from kpiwatch.kpi.templates import CATALOG
 
 router = APIRouter(prefix="/api/kpi", tags=["kpi"])
 
@@ -97,8 +97,8 @@ class BackfillIn(BaseModel):
 
 @router.get("/templates")
 async def list_templates() -> list[dict[str, Any]]:
-    """The built-in templates (seed 000), with their formulas."""
-    return [t.as_dict() for t in TEMPLATES.values()]
+    """The built-in templates (seed 000's and the RAN pack), with their formulas."""
+    return [t.as_dict() for t in CATALOG.values()]
 
 
 @router.post("/apply-template")
@@ -118,6 +118,7 @@ async def validate(body: FormulaIn) -> dict[str, Any]:
         "canonical": formula.canonical,
         "explain": formula.explain(),
         "datasets": list(formula.datasets),
+        "counters": list(formula.counters),
         "dimensions_allowed": list(formula.dimensions_allowed),
         "additive": formula.additive,
     }

@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from kpiwatch.core import audit
 from kpiwatch.core.context import Caller
 from kpiwatch.core.errors import Conflict, InvalidInput, NotFound
+from kpiwatch.ingest.datasets import DATASETS
 from kpiwatch.kpi.formula import Formula, FormulaError, parse
 from kpiwatch.kpi.models import kpi_definitions, kpi_values
-from kpiwatch.kpi.templates import TEMPLATES
+from kpiwatch.kpi.periods import KINDS
+from kpiwatch.kpi.templates import CATALOG
 
 FIELDS = (
     "name",
@@ -54,6 +56,18 @@ def _check(kpi: dict[str, Any]) -> None:
         raise InvalidInput.field(
             ("body", "dimensions"), f"cannot group by {', '.join(unknown)}; allowed: {allowed}"
         )
+    if formula.counters and "cell" in kpi["dimensions"] and "ne" not in kpi["dimensions"]:
+        raise InvalidInput.field(
+            ("body", "dimensions"), "cell ids repeat across NEs: group by ne and cell together"
+        )
+    for name in formula.datasets:
+        finest = DATASETS[name].finest_period if name in DATASETS else None
+        if finest is not None and KINDS.index(kpi["period"]) < KINDS.index(finest):
+            raise InvalidInput.field(
+                ("body", "period"),
+                f"the rows of {name} cannot be split finer than {finest}: use {finest} "
+                "or a longer period",
+            )
     green, yellow = kpi["green_threshold"], kpi["yellow_threshold"]
     if (green is None) != (yellow is None):
         raise InvalidInput.field(
@@ -157,17 +171,17 @@ async def remove(conn: AsyncConnection, caller: Caller, kpi_id: int) -> None:
 
 async def apply_templates(conn: AsyncConnection, caller: Caller, names: list[str]) -> list[str]:
     """Create the named templates that the tenant does not have yet; returns those created."""
-    unknown = [n for n in names if n not in TEMPLATES]
+    unknown = [n for n in names if n not in CATALOG]
     if unknown:
         raise InvalidInput.field(
             ("body", "template_names"),
-            f"unknown templates {', '.join(unknown)}; known: {', '.join(TEMPLATES)}",
+            f"unknown templates {', '.join(unknown)}; known: {', '.join(CATALOG)}",
         )
     created = []
     for name in dict.fromkeys(names):
         if await _name_taken(conn, caller.tenant_id, name):
             continue
-        template = TEMPLATES[name]
+        template = CATALOG[name]
         await create(
             conn,
             caller,

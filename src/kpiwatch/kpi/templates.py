@@ -1,13 +1,20 @@
-"""The built-in KPI templates (seed 000): formula, display text, target and period.
+"""The built-in KPI templates: formula, display text, target and period.
 
-Each formula is written in full (time fields and snapshot span included) so that reading
-it says what is counted; every template is grouped by ``service``.
+``TEMPLATES`` are seed 000's five, over the event datasets, and the watch server's two,
+over its day rollups (``AVAILABILITY`` by time as the status page's uptime,
+``RESPONSE_TIME_P95`` from the latency histogram): each formula is written in full (time
+fields and snapshot span included) so that reading it says what is counted; every one is
+grouped by ``service``. ``RAN_TEMPLATES`` are the RAN KPI pack
+(``ran.pack``, ``docs/ran.md``): counter formulas grouped by ``ne`` and ``cell``, daily.
+``CATALOG`` is both, what ``/api/kpi/templates`` lists and ``apply-template`` takes.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from kpiwatch.ran.pack import RAN_KPIS
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,12 @@ DEPLOY_SUCCESS_RATE = (
     "    / count(deployments where status in ('succeeded', 'failed', 'rolled_back')\n"
     "            by finished_at)"
 )
+# Seconds observed up over seconds observed: maintenance and "no data" in neither part.
+AVAILABILITY = (
+    "100 * (sum(observed_s of monitor_days by day) - sum(downtime_s of monitor_days by day))\n"
+    "    / sum(observed_s of monitor_days by day)"
+)
+RESPONSE_TIME_P95 = "p95(latency of monitor_days by day)"
 
 TEMPLATES: dict[str, KpiTemplate] = {
     t.name: t
@@ -101,5 +114,42 @@ TEMPLATES: dict[str, KpiTemplate] = {
             "MONTHLY",
             DEPLOY_SUCCESS_RATE,
         ),
+        KpiTemplate(
+            "AVAILABILITY",
+            "가용성",
+            "서비스가 관측된 시간 중 정상이었던 시간의 비율 (상태 페이지의 업타임과 같은 계산)",
+            "%",
+            "HIGHER_BETTER",
+            99.9,
+            "MONTHLY",
+            AVAILABILITY,
+        ),
+        KpiTemplate(
+            "RESPONSE_TIME_P95",
+            "응답 시간 (p95)",
+            "헬스 체크 응답 시간의 95번째 백분위수 (7초 기준)",
+            "ms",
+            "LOWER_BETTER",
+            7000.0,
+            "MONTHLY",
+            RESPONSE_TIME_P95,
+        ),
     )
 }
+
+RAN_TEMPLATES: dict[str, KpiTemplate] = {
+    kpi.name: KpiTemplate(
+        kpi.name,
+        kpi.display_name,
+        kpi.description,
+        kpi.unit,
+        "HIGHER_BETTER" if kpi.direction == "higher" else "LOWER_BETTER",
+        kpi.target,
+        "DAILY",
+        kpi.formula,
+        ["ne", "cell"],
+    )
+    for kpi in RAN_KPIS.values()
+}
+
+CATALOG: dict[str, KpiTemplate] = TEMPLATES | RAN_TEMPLATES

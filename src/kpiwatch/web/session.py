@@ -58,8 +58,8 @@ def _safe_next(target: str | None) -> str:
     return "/incidents"
 
 
-async def signed_in(request: Request) -> Caller:
-    """The reporter (or admin) of the session cookie; else a redirect to ``/login``."""
+async def session_caller(request: Request) -> Caller:
+    """The user of the session cookie, whatever their role; else a redirect to ``/login``."""
     state = request.app.state
     token = request.cookies.get(SESSION_COOKIE)
     caller = None
@@ -78,21 +78,34 @@ async def signed_in(request: Request) -> Caller:
     if caller is None or caller.session_id is None:
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         raise HTTPException(303, "log in first", headers={"Location": f"/login?next={target}"})
+    return caller
+
+
+async def signed_in(request: Request) -> Caller:
+    """The reporter (or admin) of the session cookie; else a redirect to ``/login``."""
+    caller = await session_caller(request)
     if not caller.has_role(CONSOLE_ROLE):
         raise HTTPException(403, "the incident console needs the reporter or admin role")
     return caller
 
 
 PageCaller = Annotated[Caller, Depends(signed_in)]
+"""A signed-in reporter or admin (the incident console)."""
+SessionCaller = Annotated[Caller, Depends(session_caller)]
+"""Any signed-in user, viewers included (pages that read, like ``/ran``)."""
+
+
+def check_csrf(request: Request, caller: Caller, sent: object) -> None:
+    """403 unless ``sent`` is the session's form token."""
+    expected = csrf_token(request.app.state.secret_key, caller)
+    if not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+        raise HTTPException(403, "invalid or missing CSRF token; reload the page")
 
 
 async def checked_form(request: Request, caller: Caller) -> dict[str, list[str]]:
     """The POSTed form, after checking its CSRF token (403 without the session's)."""
     form = await request.form()
-    sent = form.get("csrf_token")
-    expected = csrf_token(request.app.state.secret_key, caller)
-    if not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
-        raise HTTPException(403, "invalid or missing CSRF token; reload the page")
+    check_csrf(request, caller, form.get("csrf_token"))
     return {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
 
 

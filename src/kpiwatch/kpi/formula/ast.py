@@ -8,6 +8,9 @@ Three layers of nodes:
 - an aggregate's *condition* (its ``where``): ``Compare``, ``InList``, ``IsNull``, ``And``,
   ``Or``, ``Not`` over operands (``FieldRef``, ``Duration``, ``Str``, ``Number``).
 
+A *counter aggregate* (``sum(pm.RRC.ConnEstabAtt.sum)``) is an ``Aggregate`` whose
+``counter`` names a RAN counter instead of a measure of a dataset (its dataset is ``pm``).
+
 Every node keeps the 1-based (line, column) where it starts, ignored by equality.
 ``render()`` gives the canonical text of a node (parsing it gives back an equal tree).
 ``Formula.value()`` (``model``) computes the KPI expression, with ``None`` for "no data":
@@ -33,6 +36,8 @@ AGGREGATE_FUNCTIONS = (
     "p99",
     "open",
 )
+COUNTER_FUNCTIONS = ("sum", "avg", "min", "max", "count", "seconds")
+COUNTER_SOURCE = "pm"
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 DURATION_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 
@@ -138,6 +143,9 @@ class Aggregate:
     the (from, to) pair of a snapshot (``open``): a row counts at the end of a period when
     it started before that end and had not ended by then. After checking, exactly one of
     them is set (defaults filled in) and ``key`` names the aggregate in ``parts``.
+    ``counter`` is set instead for an aggregate of a RAN counter (dataset ``pm``).
+    ``buckets`` (set by checking) are the bucket bounds of a percentile of a histogram
+    field (``p95(latency of monitor_days)``, see ``histogram``).
     """
 
     func: str
@@ -146,8 +154,10 @@ class Aggregate:
     where: Cond | None = None
     by: FieldRef | None = None
     span: tuple[FieldRef, FieldRef] | None = None
+    counter: str | None = None
     key: str = field(default="", compare=False)
     pos: Pos = field(default=(0, 0), compare=False)
+    buckets: tuple[int, ...] = field(default=(), compare=False)
 
     @property
     def is_snapshot(self) -> bool:
@@ -212,6 +222,8 @@ def render(node: Node | Cond | Str) -> str:
 
 
 def _render_aggregate(node: Aggregate) -> str:
+    if node.counter is not None:
+        return f"{node.func}({COUNTER_SOURCE}.{node.counter})"
     text = node.func + "("
     if node.measure is not None:
         text += render(node.measure) + " of "

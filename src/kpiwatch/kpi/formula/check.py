@@ -5,7 +5,13 @@ position of the first problem: an unknown function, dataset or field; a measure 
 not a number where one is needed (``sum(service of …)``); a comparison of different kinds
 (a timestamp with a number, text with a number) or of two constants; a value that is not
 one of an enum field's choices; a time field that is not a timestamp; a clause that does
-not belong to its aggregate (``by`` in ``open()``, ``from … to`` elsewhere).
+not belong to its aggregate (``by`` in ``open()``, ``from … to`` elsewhere); a histogram
+field read by anything but a percentile.
+
+A counter aggregate (``sum(pm.X)``) takes one of ``COUNTER_FUNCTIONS``; a formula reads
+either datasets or counters, not both (counters are grouped by ``ne`` and ``cell``, which
+no dataset has). Counter names are not checked against what was imported: a counter no
+file reported yet simply has no data.
 
 It also fills in the defaults, so the checked formula says exactly what is computed:
 ``by`` (an event aggregate's time field) is ``DEFAULT_TIME_FIELDS[dataset]``, else the
@@ -20,7 +26,9 @@ from dataclasses import replace
 from kpiwatch.ingest.datasets import Dataset
 from kpiwatch.kpi.formula.ast import (
     AGGREGATE_FUNCTIONS,
+    COUNTER_FUNCTIONS,
     DURATION_UNITS,
+    PERCENTILES,
     Aggregate,
     And,
     BinOp,
@@ -50,6 +58,7 @@ DEFAULT_SPANS = {
 _NUMERIC = ("sum", "avg", "min", "max", "p50", "p90", "p95", "p99")
 _DIMENSION_KINDS = ("str", "enum", "int")
 _ORDERING = ("<", "<=", ">", ">=")
+COUNTER_DIMENSIONS = ("ne", "cell")
 
 
 def _fail(message: str, pos: Pos, expected: list[str] | None = None) -> FormulaError:
@@ -72,6 +81,8 @@ class _Checker:
 
     def aggregate(self, agg: Aggregate) -> Aggregate:
         func = agg.func
+        if agg.counter is not None:
+            return self._counter(agg)
         if func not in AGGREGATE_FUNCTIONS:
             if func in DURATION_UNITS:
                 raise _fail(
@@ -85,11 +96,11 @@ class _Checker:
             raise _fail(
                 f"unknown dataset '{agg.dataset.name}'", agg.dataset.pos, sorted(self.datasets)
             )
-        self._check_measure(agg, dataset)
+        buckets = self._check_measure(agg, dataset)
         if agg.where is not None:
             self.cond(agg.where, dataset)
         self.count += 1
-        agg = replace(agg, key=f"{func}_{self.count}")
+        agg = replace(agg, key=f"{func}_{self.count}", buckets=buckets)
         if func == "open":
             return self._snapshot(agg, dataset)
         if agg.span is not None:
@@ -107,6 +118,18 @@ class _Checker:
             by = FieldRef(name, agg.pos)
         self._timestamp(by, dataset, "by")
         return replace(agg, by=by)
+
+    def _counter(self, agg: Aggregate) -> Aggregate:
+        assert agg.counter is not None
+        if agg.func not in COUNTER_FUNCTIONS:
+            raise _fail(
+                f"{agg.func}() does not apply to a counter", agg.pos, list(COUNTER_FUNCTIONS)
+            )
+        name = agg.counter
+        if name.endswith((".", "-")) or ".." in name:
+            raise _fail(f"'pm.{name}' is not a counter name", agg.dataset.pos)
+        self.count += 1
+        return replace(agg, key=f"{agg.func}_{self.count}")
 
     def _snapshot(self, agg: Aggregate, dataset: Dataset) -> Aggregate:
         if agg.by is not None:
@@ -128,7 +151,8 @@ class _Checker:
         self._timestamp(span[1], dataset, "to")
         return replace(agg, span=span)
 
-    def _check_measure(self, agg: Aggregate, dataset: Dataset) -> None:
+    def _check_measure(self, agg: Aggregate, dataset: Dataset) -> tuple[int, ...]:
+        """Checks the measure; answers the bucket bounds of a histogram percentile."""
         func, measure = agg.func, agg.measure
         if measure is None:
             if func == "count_distinct" or func in _NUMERIC:
@@ -136,12 +160,23 @@ class _Checker:
                     f"{func}() needs a measure: {func}(<field or expression> of {dataset.name})",
                     agg.pos,
                 )
-            return
+            return ()
         if func == "open":
             raise _fail("open() counts rows; it takes no '<measure> of'", _start(measure))
         kind = self.measure(measure, dataset)
+        if kind == "histogram" and isinstance(measure, FieldRef):
+            if func not in PERCENTILES:
+                raise _fail(
+                    f"{_what(measure, kind)} is read by p50, p90, p95 or p99, e.g. "
+                    f"p95({measure.name} of {dataset.name})",
+                    measure.pos,
+                    list(PERCENTILES),
+                )
+            found = dataset.field(measure.name)
+            return found.buckets if found is not None else ()
         if func in _NUMERIC and kind != "number":
             raise _fail(f"{func}() needs a number, not {_what(measure, kind)}", _start(measure))
+        return ()
 
     def _field(self, ref: FieldRef, dataset: Dataset) -> str:
         found = dataset.field(ref.name)
@@ -151,7 +186,7 @@ class _Checker:
                 ref.pos,
                 [f.name for f in dataset.fields],
             )
-        return "number" if found.kind == "int" else found.kind
+        return "number" if found.kind in ("int", "number") else found.kind
 
     def _timestamp(self, ref: FieldRef, dataset: Dataset, clause: str) -> None:
         kind = self._field(ref, dataset)
@@ -268,6 +303,14 @@ def check(tree: Node, text: str, datasets: Mapping[str, Dataset]) -> Formula:
     aggregates = tuple(aggregates_of(expr))
     if not aggregates:
         raise _fail("a formula needs at least one aggregate, e.g. count(service_requests)", (1, 1))
+    kinds = {a.counter is not None for a in aggregates}
+    if len(kinds) == 2:
+        odd = next(
+            a for a in aggregates if (a.counter is not None) != (aggregates[0].counter is not None)
+        )
+        raise _fail("a formula reads either datasets or counters (pm.…), not both", odd.pos)
+    if aggregates[0].counter is not None:
+        return Formula(text, expr, aggregates, COUNTER_DIMENSIONS)
     used = [datasets[name] for name in dict.fromkeys(a.dataset.name for a in aggregates)]
     dimensions = tuple(
         f.name

@@ -60,10 +60,11 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from kpiwatch.ingest.datasets import DATASETS, Dataset
-from kpiwatch.kpi.formula import cells
+from kpiwatch.kpi.formula import cells, histogram
 from kpiwatch.kpi.formula.ast import (
     PERCENTILES,
     Aggregate,
+    FieldRef,
 )
 from kpiwatch.kpi.formula.model import Formula, part_keys
 from kpiwatch.kpi.formula.rowsql import RowSql, part_column, periods_cte
@@ -103,7 +104,7 @@ class _Builder:
         sources: dict[tuple[str, ...], list[Aggregate]] = {}
         out: list[Select[Any]] = []
         for agg in self.formula.aggregates:
-            if agg.func in PERCENTILES and self.dialect != "postgresql":
+            if agg.func in PERCENTILES and not agg.buckets and self.dialect != "postgresql":
                 out.append(self._percentile_branch(periods, agg))
                 continue
             source: tuple[str, ...]
@@ -150,6 +151,9 @@ class _Builder:
         own: dict[str, ColumnElement[Any]] = {}
         for agg in aggs:
             when = None if shared or agg.where is None else sql.cond(agg.where)
+            if agg.buckets:
+                own.update(_histogram_sums(sql, agg, when))
+                continue
             measure = literal_column("1") if agg.measure is None else sql.node(agg.measure)
             value = measure if when is None else case((when, measure))
             counts_rows = agg.measure is None and when is None
@@ -216,6 +220,20 @@ class _Builder:
         )
 
 
+def _histogram_sums(
+    sql: RowSql, agg: Aggregate, when: ColumnElement[bool] | None
+) -> dict[str, ColumnElement[Any]]:
+    """A histogram percentile's parts: each bucket column (``<field>_le_<ms>``) summed."""
+    assert isinstance(agg.measure, FieldRef)
+    out: dict[str, ColumnElement[Any]] = {}
+    for key, name in zip(
+        histogram.part_keys(agg.key, agg.buckets), histogram.bucket_names(agg.buckets), strict=True
+    ):
+        column: ColumnElement[Any] = sql.t.c[f"{agg.measure.name}_{name}"]
+        out[key] = func.sum(column if when is None else case((when, column)))
+    return out
+
+
 def compile_kpi(
     formula: Formula,
     *,
@@ -233,6 +251,8 @@ def compile_kpi(
     """
     if not periods:
         raise ValueError("no periods to compute")
+    if formula.counters:
+        raise ValueError("a counter formula is computed by ran.counters, through compute()")
     dims = tuple(dict.fromkeys(dimensions))
     unknown = [d for d in dims if d not in formula.dimensions_allowed]
     if unknown:

@@ -7,6 +7,9 @@ of dimension values seen anywhere in the range, in period order then by dimensio
 (empty values last). Its ``value`` is computed from its ``parts`` by ``Formula.value``
 (``None``: no data, e.g. an empty or zero denominator).
 
+A counter formula (``sum(pm.X)``) is computed by ``ran.counters.compute_counters`` over the
+stored counter values, with the same rows and parts.
+
 Rolling up: ``rollup(formula, [row.parts, …])`` (in ``model``) combines stored parts of an
 additive formula; ``compute_rollup()`` recomputes any formula, percentiles and
 ``count_distinct`` included, from the rows: over all dimensions, or over a run of
@@ -27,7 +30,7 @@ from kpiwatch.kpi.formula.compiler import compile_kpi
 from kpiwatch.kpi.formula.model import Formula, part_keys
 
 MAX_PERIODS_PER_STATEMENT = 4000
-_INTEGER_FUNCTIONS = ("count", "open", "count_distinct")
+_INTEGER_FUNCTIONS = ("count", "open", "count_distinct", "seconds")
 
 
 @dataclass(frozen=True)
@@ -41,16 +44,20 @@ class KpiRow:
     parts: dict[str, float | int | None] = field(default_factory=dict)
 
 
-def _kinds(formula: Formula) -> dict[str, bool]:
+def part_kinds(formula: Formula) -> dict[str, bool]:
     """Part key → whether it is a whole count."""
     out: dict[str, bool] = {}
     for agg in formula.aggregates:
         for key in part_keys(agg):
-            out[key] = agg.func in _INTEGER_FUNCTIONS or key.endswith(".count")
+            out[key] = (
+                agg.func in _INTEGER_FUNCTIONS
+                or key.endswith((".count", ".seconds"))
+                or bool(agg.buckets)  # a histogram's bucket counts
+            )
     return out
 
 
-def _number(value: Any, integer: bool) -> float | int | None:
+def as_number(value: Any, integer: bool) -> float | int | None:
     if value is None:
         return None
     # PostgreSQL returns numeric sums as Decimal and unions counts with floats.
@@ -67,7 +74,11 @@ async def compute(
     datasets: dict[str, Dataset] | None = None,
 ) -> list[KpiRow]:
     """The KPI for every period (``(start_utc, end_utc)`` pairs) and dimension values."""
-    kinds = _kinds(formula)
+    if formula.counters:
+        from kpiwatch.ran.counters import compute_counters  # the RAN slice reads kpi.formula
+
+        return await compute_counters(conn, formula, tenant_id, periods, dimensions)
+    kinds = part_kinds(formula)
     found: dict[tuple[int, tuple[Any, ...]], KpiRow] = {}
     combos: dict[tuple[Any, ...], None] = {}
     names: tuple[str, ...] = ()
@@ -95,14 +106,25 @@ async def compute(
         ]
         for row in result:
             start, end = chunk[row[at_idx]]
-            parts = {key: _number(row[at], integer) for key, at, integer in at_parts}
+            parts = {key: as_number(row[at], integer) for key, at, integer in at_parts}
             combo = tuple(row[at] for at in at_dims)
             combos[combo] = None
             found[first + row[at_idx], combo] = KpiRow(
                 start, end, dict(zip(names, combo, strict=True)), formula.value(parts), parts
             )
-    # A combination seen in one statement gets a row in the periods of the others too.
-    empty = _empty_parts(formula)
+    return complete_rows(formula, periods, names, found, combos)
+
+
+def complete_rows(
+    formula: Formula,
+    periods: Sequence[tuple[datetime, datetime]],
+    names: Sequence[str],
+    found: dict[tuple[int, tuple[Any, ...]], KpiRow],
+    combos: dict[tuple[Any, ...], None],
+) -> list[KpiRow]:
+    """Every period × every combination of dimension values, in order: the rows ``found``
+    (by period index and combination), the others with the parts of an empty period."""
+    empty = empty_parts(formula)
     ordered = sorted(combos, key=lambda c: tuple((v is None, "" if v is None else v) for v in c))
     rows: list[KpiRow] = []
     for index, (start, end) in enumerate(periods):
@@ -115,12 +137,15 @@ async def compute(
     return rows
 
 
-def _empty_parts(formula: Formula) -> dict[str, float | int | None]:
-    """The parts of a period without rows: counts and sums 0, the others no data."""
+def empty_parts(formula: Formula) -> dict[str, float | int | None]:
+    """The parts of a period without rows: counts and sums 0, the others no data
+    (counter parts are all no data: nothing was measured)."""
+    if formula.counters:
+        return dict.fromkeys(formula.part_keys)
     zero = ("count", "open", "count_distinct", "sum", "avg")
-    kinds = _kinds(formula)
+    kinds = part_kinds(formula)
     return {
-        key: (_number(0, kinds[key]) if agg.func in zero else None)
+        key: (as_number(0, kinds[key]) if agg.func in zero else None)
         for agg in formula.aggregates
         for key in part_keys(agg)
     }

@@ -6,8 +6,13 @@ A formula is arithmetic over aggregates; an aggregate reads one dataset::
                 by resolved_at)
         / count(service_requests where status = 'done' by resolved_at)
 
-Keywords and function names are case-insensitive; dataset and field names are not. ``#``
-starts a comment that runs to the end of the line.
+An aggregate may read a RAN counter instead (``pm.`` then the counter's name, which may
+hold dots, dashes and a final ``[index]``)::
+
+    100 * sum(pm.RRC.ConnEstabSucc.sum) / sum(pm.RRC.ConnEstabAtt.sum)
+
+Keywords and function names are case-insensitive; dataset, field and counter names are
+not. ``#`` starts a comment that runs to the end of the line.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ GRAMMAR = r"""
        | MINUS factor        -> neg
 ?atom: NUMBER                -> number
      | aggregate
+     | counter_aggregate
      | "(" expr ")"
 
 aggregate: NAME "(" [measure OF] NAME clause* ")"
+counter_aggregate: NAME "(" COUNTER ")"
 
 ?clause: WHERE cond          -> where
        | BY NAME             -> by
@@ -88,6 +95,7 @@ STAR: "*"
 SLASH: "/"
 COMPARE: "<=" | ">=" | "!=" | "<>" | "=" | "<" | ">"
 NAME: /[A-Za-z_][A-Za-z0-9_]*/
+COUNTER.2: /pm\.[A-Za-z_][A-Za-z0-9_.\-]*(\[[0-9]+\])?/
 NUMBER: /(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?/
 STRING: /'([^'\n]|'')*'/
 

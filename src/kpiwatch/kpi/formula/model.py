@@ -7,7 +7,14 @@ its place in the formula (``N``, 1 for the first aggregate):
 - ``avg_N.sum`` and ``avg_N.count``: each summed; the average is sum / count;
 - ``min_N``, ``max_N``: the smallest / largest of the parts;
 - ``pXX_N``, ``count_distinct_N``: kept for display, but not combinable: a rollup
-  recomputes them from the rows (``compute.compute_rollup``).
+  recomputes them from the rows (``compute.compute_rollup``);
+- ``pXX_N.le_<ms>`` … ``pXX_N.le_inf``: a percentile of a histogram field, one count per
+  bucket, each summed; the percentile is read from them (``histogram``).
+
+Counter aggregates (``sum(pm.X)``) are kept the same way, but for ``avg``, a mean weighted
+by time: ``avg_N.weighted`` (Σ value × seconds it covers) and ``avg_N.seconds`` (Σ seconds
+of the rows with a value); ``seconds_N`` is the seconds covered by the rows with a value.
+A counter part over no value is ``None`` (nothing was measured), not 0.
 
 A KPI's value is always ``Formula.value(parts)``: aggregates from parts, then the
 arithmetic, so a rollup over services or periods is Σnumerator / Σdenominator, never a
@@ -21,9 +28,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from kpiwatch.kpi.formula.ast import Aggregate, BinOp, FieldRef, Neg, Node, Number, render
+from kpiwatch.kpi.formula import histogram
+from kpiwatch.kpi.formula.ast import (
+    PERCENTILES,
+    Aggregate,
+    BinOp,
+    FieldRef,
+    Neg,
+    Node,
+    Number,
+    render,
+)
 
-ADDITIVE_FUNCTIONS = frozenset({"count", "open", "sum", "avg", "min", "max"})
+ADDITIVE_FUNCTIONS = frozenset({"count", "open", "sum", "avg", "min", "max", "seconds"})
 
 Parts = Mapping[str, float | int | None]
 
@@ -34,6 +51,10 @@ class NotAdditive(ValueError):
 
 def part_keys(agg: Aggregate) -> tuple[str, ...]:
     """The names under which an aggregate is kept in ``parts``."""
+    if agg.buckets:
+        return histogram.part_keys(agg.key, agg.buckets)
+    if agg.func == "avg" and agg.counter is not None:
+        return (f"{agg.key}.weighted", f"{agg.key}.seconds")
     if agg.func == "avg":
         return (f"{agg.key}.sum", f"{agg.key}.count")
     return (agg.key,)
@@ -41,6 +62,11 @@ def part_keys(agg: Aggregate) -> tuple[str, ...]:
 
 def aggregate_value(agg: Aggregate, parts: Parts) -> float | None:
     """An aggregate's value from its parts (``None``: no data)."""
+    if agg.buckets:
+        return histogram.value(agg.key, agg.buckets, PERCENTILES[agg.func], parts)
+    if agg.func == "avg" and agg.counter is not None:
+        total, seconds = parts.get(f"{agg.key}.weighted"), parts.get(f"{agg.key}.seconds")
+        return None if total is None or not seconds else float(total) / float(seconds)
     if agg.func == "avg":
         total, count = parts.get(f"{agg.key}.sum"), parts.get(f"{agg.key}.count")
         return None if total is None or not count else float(total) / float(count)
@@ -58,6 +84,8 @@ def _combine(
         return min(present) if present else None
     if agg.func == "max":
         return max(present) if present else None
+    if agg.counter is not None and not present:
+        return None
     return sum(present)
 
 
@@ -109,7 +137,26 @@ def _with_keys(node: Node) -> Node:
     return node
 
 
+def _describe_counter(agg: Aggregate) -> str:
+    counter = f"counter {agg.counter}"
+    if agg.func == "avg":
+        return (
+            f"{agg.key} = mean of {counter} weighted by the seconds each value covers; "
+            f"kept as {agg.key}.weighted and {agg.key}.seconds"
+        )
+    what = {
+        "sum": f"sum of {counter}",
+        "count": f"number of values of {counter}",
+        "seconds": f"seconds covered by the values of {counter}",
+        "min": f"smallest value of {counter}",
+        "max": f"largest value of {counter}",
+    }[agg.func]
+    return f"{agg.key} = {what} (suspect values left out)"
+
+
 def _describe(agg: Aggregate) -> str:
+    if agg.counter is not None:
+        return _describe_counter(agg)
     where = f" where {render(agg.where)}" if agg.where is not None else ""
     if agg.span is not None:
         start, end = agg.span[0].name, agg.span[1].name
@@ -120,10 +167,13 @@ def _describe(agg: Aggregate) -> str:
     if agg.measure is None:
         what = f"count of rows of {agg.dataset.name}"
     else:
-        what = f"{agg.func} of {render(agg.measure)} over {agg.dataset.name}"
+        kind = "the histogram " if agg.buckets else ""
+        what = f"{agg.func} of {kind}{render(agg.measure)} over {agg.dataset.name}"
     kept = ""
     if agg.func == "avg":
         kept = f"; kept as {agg.key}.sum and {agg.key}.count"
+    elif agg.buckets:
+        kept = f"; kept as a count per bucket, {agg.key}.le_{agg.buckets[0]} …, interpolated"
     elif agg.func not in ADDITIVE_FUNCTIONS:
         kept = "; recomputed from the rows for any rollup"
     by = agg.by.name if agg.by is not None else "?"
@@ -150,9 +200,14 @@ class Formula:
         return tuple(dict.fromkeys(a.dataset.name for a in self.aggregates))
 
     @property
+    def counters(self) -> tuple[str, ...]:
+        """The RAN counters a counter formula reads (empty for a dataset formula)."""
+        return tuple(dict.fromkeys(a.counter for a in self.aggregates if a.counter is not None))
+
+    @property
     def additive(self) -> bool:
         """True when parts can be combined (no percentile, no ``count_distinct``)."""
-        return all(a.func in ADDITIVE_FUNCTIONS for a in self.aggregates)
+        return all(a.func in ADDITIVE_FUNCTIONS or a.buckets for a in self.aggregates)
 
     @property
     def part_keys(self) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from lark.lexer import PatternStr
 
 from kpiwatch.kpi.formula.ast import (
+    COUNTER_SOURCE,
     Aggregate,
     And,
     BinOp,
@@ -42,6 +43,7 @@ _TERMINAL_NAMES = {
     "NUMBER": "a number",
     "STRING": "a quoted string",
     "COMPARE": "a comparison (=, !=, <, <=, >, >=)",
+    "COUNTER": "a counter (pm.<name>)",
     "$END": "the end of the formula",
 }
 
@@ -148,6 +150,15 @@ class _ToAst(Transformer[Token, Node]):
             where=found.get("where"),
             by=found.get("by"),
             span=found.get("from"),
+            pos=_pos(func),
+        )
+
+    def counter_aggregate(self, c: list[Token]) -> Aggregate:
+        func, counter = c
+        return Aggregate(
+            func=str(func).lower(),
+            dataset=Name(COUNTER_SOURCE, _pos(counter)),
+            counter=str(counter)[len(COUNTER_SOURCE) + 1 :],
             pos=_pos(func),
         )
 
