@@ -4,11 +4,13 @@ reload, a phone-sized screen, and the whole page with JavaScript disabled."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -25,6 +27,12 @@ def server(live_servers: Any, loopback_target: Any) -> Iterator[Any]:
         running.add_service(service_id, url, group=group)
     for service_id in SERVICES:
         running.wait_for_status(service_id, "operational")
+    # The API answers from the live states; the page reads what the writer has flushed
+    # (at least once a second), so wait for the page too.
+    deadline = time.monotonic() + 10
+    while "All Systems Operational" not in httpx.get(f"{running.url}/", timeout=5).text:
+        assert time.monotonic() < deadline, "the page never showed every service operational"
+        time.sleep(0.1)
     yield running
 
 
