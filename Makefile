@@ -21,9 +21,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# Only the module: its source map is the npm package's debugging aid, not ours to serve.
 $(VENDOR)/socket.io.esm.min.js: node_modules/.installed
 	mkdir -p $(VENDOR)
-	cp node_modules/socket.io-client/dist/socket.io.esm.min.js* $(VENDOR)/
+	cp node_modules/socket.io-client/dist/socket.io.esm.min.js $(VENDOR)/
 
 vendor: $(VENDOR)/socket.io.esm.min.js
 
