@@ -85,7 +85,7 @@ def measure(url: str, payloads: list[bytes], rows: int) -> list[float]:
     try:
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, timeout=600) as client:
-            for _ in range(100):
+            for _ in range(600):  # a loaded machine can take a while to start it
                 try:
                     client.get("/api/health")
                     break

@@ -15,9 +15,11 @@ tenant-local day. A ``histogram`` field is a latency histogram (its buckets are 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import repeat
+from operator import is_not, lt
+from typing import Any, Protocol
 
 from sqlalchemy import Table
 
@@ -39,10 +41,19 @@ class Field:
     """A histogram's bucket upper bounds (ms); the last bucket has none."""
 
 
-# A rule is bound once to a dataset's field positions (``rule(index)``); the check it
+# A rule is bound once to a dataset's field positions (``rule.bind(index)``); the check it
 # returns takes a row's values in field order and answers ``(field, reason)`` or None.
 RowCheck = Callable[[tuple[Any, ...]], "tuple[str, str] | None"]
-RowRule = Callable[[dict[str, int]], RowCheck]
+
+
+class RowRule(Protocol):
+    """A fact across the fields of a row, checked row by row or for whole columns."""
+
+    def bind(self, index: dict[str, int]) -> RowCheck: ...
+
+    def holds(self, columns: dict[str, Sequence[Any]]) -> bool:
+        """True when no row of the columns (values by field name) breaks the rule."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -60,38 +71,53 @@ class Dataset:
         return next((f for f in self.fields if f.name == name), None)
 
 
-def _not_before(later: str, earlier: str) -> RowRule:
-    def bind(index: dict[str, int]) -> RowCheck:
-        i, j = index[later], index[earlier]
+@dataclass(frozen=True)
+class _NotBefore:
+    later: str
+    earlier: str
+
+    def bind(self, index: dict[str, int]) -> RowCheck:
+        i, j = index[self.later], index[self.earlier]
 
         def check(row: tuple[Any, ...]) -> tuple[str, str] | None:
             a, b = row[i], row[j]
             if a is not None and b is not None and a < b:
-                return later, f"is before {earlier}"
+                return self.later, f"is before {self.earlier}"
             return None
 
         return check
 
-    return bind
+    def holds(self, columns: dict[str, Sequence[Any]]) -> bool:
+        later, earlier = columns[self.later], columns[self.earlier]
+        if None in later or None in earlier:
+            pairs = zip(later, earlier, strict=True)
+            return not any(a < b for a, b in pairs if a is not None and b is not None)
+        return not any(map(lt, later, earlier))
 
 
-def _present_when(column: str, statuses: tuple[str, ...]) -> RowRule:
+@dataclass(frozen=True)
+class _PresentWhen:
     """``column`` is set exactly when the status is one of ``statuses``."""
 
-    def bind(index: dict[str, int]) -> RowCheck:
-        i, s = index[column], index["status"]
+    column: str
+    statuses: frozenset[str]
+
+    def bind(self, index: dict[str, int]) -> RowCheck:
+        i, s = index[self.column], index["status"]
 
         def check(row: tuple[Any, ...]) -> tuple[str, str] | None:
             status, value = row[s], row[i]
-            if (status in statuses) == (value is not None):
+            if (status in self.statuses) == (value is not None):
                 return None
             if value is None:
-                return column, f"is required when status is {status}"
-            return column, f"must be empty when status is {status}"
+                return self.column, f"is required when status is {status}"
+            return self.column, f"must be empty when status is {status}"
 
         return check
 
-    return bind
+    def holds(self, columns: dict[str, Sequence[Any]]) -> bool:
+        wanted = list(map(self.statuses.__contains__, columns["status"]))
+        return wanted == list(map(is_not, columns[self.column], repeat(None)))
 
 
 SERVICE_REQUESTS = Dataset(
@@ -113,9 +139,9 @@ SERVICE_REQUESTS = Dataset(
         Field("reassignment_count", "int", minimum=0, default=0),
     ),
     (
-        _present_when("resolved_at", ("done", "cancelled")),
-        _not_before("resolved_at", "created_at"),
-        _not_before("first_response_at", "created_at"),
+        _PresentWhen("resolved_at", frozenset({"done", "cancelled"})),
+        _NotBefore("resolved_at", "created_at"),
+        _NotBefore("first_response_at", "created_at"),
     ),
     "Service requests and tickets (ITSM).",
 )
@@ -136,8 +162,8 @@ DEPLOYMENTS = Dataset(
         Field("finished_at", "timestamp"),
     ),
     (
-        _present_when("finished_at", ("succeeded", "failed", "rolled_back")),
-        _not_before("finished_at", "started_at"),
+        _PresentWhen("finished_at", frozenset({"succeeded", "failed", "rolled_back"})),
+        _NotBefore("finished_at", "started_at"),
     ),
     "Deployments and their outcome.",
 )

@@ -1,19 +1,22 @@
 """Bulk ingestion: validate a whole body, write it in batches, all or nothing.
 
-Each batch is upserted as soon as it is checked: on SQLite by ``executemany``, on
-PostgreSQL by ``COPY`` into a temporary table and one ``INSERT … SELECT … ON CONFLICT DO
-UPDATE``; the last occurrence of an id wins. Checking the next batch runs in a worker
-thread while the database takes the previous one. A bad line anywhere stops the
-writing, the rest is still checked so every bad line is reported, and the transaction is
-rolled back: nothing is written.
+Each batch is checked (see ``parse``) in a worker thread while the database writes the
+previous one, so parsing and writing overlap: PostgreSQL is another process, and sqlite3
+releases the GIL while it steps. On SQLite a batch is upserted by ``executemany``; on
+PostgreSQL it is sent as binary ``COPY`` (packed in the thread by ``ran.pgcopy``):
+straight into the table while every id is new, else into a temporary table and one
+``INSERT … SELECT … ON CONFLICT DO UPDATE``. The last occurrence of an id wins. A bad
+line anywhere stops the writing, the rest is still checked so every bad line is
+reported, and the transaction is rolled back: nothing is written.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
@@ -26,12 +29,14 @@ from kpiwatch.core.context import Caller
 from kpiwatch.core.db import Database
 from kpiwatch.core.errors import InvalidInput, NotFound
 from kpiwatch.ingest.datasets import DATASETS, Dataset
-from kpiwatch.ingest.parse import RowReader
+from kpiwatch.ingest.parse import Batch, RowReader
+from kpiwatch.ran import pgcopy
 
 BATCH_ROWS = 20_000
 MAX_LISTED_ERRORS = 100
 
 FORMATS = {"application/x-ndjson": "ndjson", "application/json": "ndjson", "text/csv": "csv"}
+_COPY_KINDS = {"str": "text", "enum": "text", "int": "int4", "timestamp": "int8"}
 
 
 @dataclass
@@ -43,11 +48,16 @@ class IngestResult:
 
 
 @dataclass
-class _Checked:
-    rows: list[tuple[Any, ...]]
-    errors: list[dict[str, Any]]
-    bad_lines: int
-    done: bool
+class _Ready:
+    """A checked batch as the writer takes it: its rows for the database, and its ids."""
+
+    rows: Any
+    ids: int
+    """How many distinct ids the batch has."""
+    fresh: list[str]
+    """Its ids not seen in an earlier batch of the body."""
+    repeated: bool
+    """An id appears twice in the batch."""
 
 
 def dataset_named(name: str) -> Dataset:
@@ -60,6 +70,16 @@ def dataset_named(name: str) -> Dataset:
     return dataset
 
 
+def _last_of_each_id(columns: list[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The columns without the earlier rows of a repeated id (one statement cannot
+    update a row twice)."""
+    last = {row_id: i for i, row_id in enumerate(columns[0])}
+    keep = [False] * len(columns[0])
+    for i in last.values():
+        keep[i] = True
+    return [list(compress(column, keep)) for column in columns]
+
+
 class _Writer:
     """Upserts batches into the dataset's table and counts new and existing ids.
 
@@ -68,115 +88,122 @@ class _Writer:
     """
 
     def __init__(self, conn: AsyncConnection, dataset: Dataset, tenant_id: int) -> None:
+        assert dataset.fields[0].name == "id"
         self.conn = conn
         self.dataset = dataset
+        self.table = dataset.table.name
         self.tenant_id = tenant_id
         self.sqlite = conn.dialect.name == "sqlite"
-        self.names = [f.name for f in dataset.fields]
-        self.columns = ", ".join(["tenant_id", *self.names])
-        self.updates = ", ".join(f"{n} = excluded.{n}" for n in self.names if n != "id")
+        self.names = ["tenant_id", *(f.name for f in dataset.fields)]
+        self.kinds = ["int4", *(_COPY_KINDS[f.kind] for f in dataset.fields)]
+        self.columns = ", ".join(self.names)
+        self.updates = ", ".join(f"{n} = excluded.{n}" for n in self.names[2:])
         self.temp = f"ingest_{secrets.token_hex(6)}"
         self.seen: set[str] = set()
+        """The ids of the earlier batches (``prepare`` keeps it)."""
         self.inserted = self.updated = 0
+        self.all_new = True
+        """No id of the body was found stored yet: try ``COPY`` straight into the table."""
+
+    def prepare(self, columns: list[Sequence[Any]]) -> _Ready:
+        """The batch ready to write: CPU work for the worker thread, done for the batches
+        in their order."""
+        ids = set(columns[0])
+        fresh = list(ids - self.seen)
+        self.seen |= ids
+        repeated = len(ids) < len(columns[0])
+        tenant = [self.tenant_id] * len(columns[0])
+        if self.sqlite:
+            return _Ready(list(zip(tenant, *columns, strict=True)), len(ids), fresh, repeated)
+        if repeated:
+            columns = _last_of_each_id(columns)
+            tenant = tenant[: len(ids)]
+        fields = [
+            pgcopy.encode_fields(k, c) for k, c in zip(self.kinds, [tenant, *columns], strict=True)
+        ]
+        return _Ready(memoryview(pgcopy.encode_columns(fields)), len(ids), fresh, repeated)
 
     async def create(self) -> None:
         if not self.sqlite:
             await self.conn.exec_driver_sql(
-                f"CREATE TEMP TABLE {self.temp} (seq integer, LIKE {self.dataset.table.name}) "
-                "ON COMMIT DROP"
+                f"CREATE TEMP TABLE {self.temp} (LIKE {self.table}) ON COMMIT DROP"
             )
 
-    async def add(self, rows: list[tuple[Any, ...]]) -> None:
-        fresh = {row[0] for row in rows} - self.seen
-        self.seen |= fresh
+    async def add(self, batch: _Ready) -> None:
         raw = await self.conn.get_raw_connection()
         driver = raw.driver_connection
         assert driver is not None
-        table = self.dataset.table.name
         if self.sqlite:
-            async with driver.execute(
-                f"SELECT count(*) FROM {table} WHERE tenant_id = ? "
-                "AND id IN (SELECT value FROM json_each(?))",
-                (self.tenant_id, orjson.dumps(list(fresh)).decode()),
-            ) as cursor:
-                (existing,) = await cursor.fetchone()
+            await self._sqlite_count(driver, batch.fresh)
+            await self._sqlite_upsert(driver, batch.rows)
+        elif not (self.all_new and len(batch.fresh) == batch.ids and not batch.repeated):
+            await self._postgres_upsert(driver, batch)
+        elif await self._postgres_insert(driver, batch.rows):
+            self.inserted += batch.ids
         else:
-            existing = await driver.fetchval(
-                f"SELECT count(*) FROM {table} WHERE tenant_id = $1 AND id = ANY($2::text[])",
-                self.tenant_id,
-                list(fresh),
-            )
-        self.inserted += len(fresh) - existing
+            self.all_new = False
+            await self._postgres_upsert(driver, batch)
+
+    def _counted(self, fresh: int, existing: int) -> None:
+        self.all_new = self.all_new and existing == 0
+        self.inserted += fresh - existing
         self.updated += existing
-        if self.sqlite:
-            await self._sqlite_upsert(driver, rows)
-        elif existing == 0 and len(fresh) == len(rows):
-            await self._postgres_insert(driver, rows)
-        else:
-            await self._postgres_upsert(driver, rows)
+
+    async def _sqlite_count(self, driver: Any, fresh: list[str]) -> None:
+        async with driver.execute(
+            f"SELECT count(*) FROM {self.table} WHERE tenant_id = ? "
+            "AND id IN (SELECT value FROM json_each(?))",
+            (self.tenant_id, orjson.dumps(fresh).decode()),
+        ) as cursor:
+            (existing,) = await cursor.fetchone()
+        self._counted(len(fresh), existing)
 
     async def _sqlite_upsert(self, driver: Any, rows: list[tuple[Any, ...]]) -> None:
-        tenant = self.tenant_id
-        records = [(tenant, *row) for row in rows]
-        marks = ", ".join("?" * (len(self.names) + 1))
+        marks = ", ".join("?" * len(self.names))
         # Rows are applied in order, so the last row of a repeated id wins.
         await driver.executemany(
-            f"INSERT INTO {self.dataset.table.name} ({self.columns}) VALUES ({marks}) "
+            f"INSERT INTO {self.table} ({self.columns}) VALUES ({marks}) "
             f"ON CONFLICT (tenant_id, id) DO UPDATE SET {self.updates}",
-            records,
+            rows,
         )
 
-    async def _postgres_insert(self, driver: Any, rows: list[tuple[Any, ...]]) -> None:
-        """Every id is new: ``COPY`` straight into the table, twice as fast as the upsert."""
-        tenant = self.tenant_id
+    async def _postgres_insert(self, driver: Any, stream: memoryview) -> bool:
+        """``COPY`` straight into the table, twice as fast as the upsert; False when an
+        id is stored already (nothing of the batch is then written)."""
         try:
-            async with driver.transaction():  # a savepoint: the race below must not abort all
-                await driver.copy_records_to_table(
-                    self.dataset.table.name,
-                    records=[(tenant, *row) for row in rows],
-                    columns=["tenant_id", *self.names],
+            async with driver.transaction():  # a savepoint: a clash must not abort all
+                await driver.copy_to_table(
+                    self.table, source=stream, columns=self.names, format="binary"
                 )
         except asyncpg.UniqueViolationError:
-            # Another ingestion inserted one of these ids since they were counted.
-            await self._postgres_upsert(driver, rows)
+            return False
+        return True
 
-    async def _postgres_upsert(self, driver: Any, rows: list[tuple[Any, ...]]) -> None:
-        tenant = self.tenant_id
-        await driver.copy_records_to_table(
-            self.temp,
-            records=[(seq, tenant, *row) for seq, row in enumerate(rows)],
-            columns=["seq", "tenant_id", *self.names],
+    async def _postgres_upsert(self, driver: Any, batch: _Ready) -> None:
+        await driver.copy_to_table(
+            self.temp, source=batch.rows, columns=self.names, format="binary"
         )
-        # One statement cannot update a row twice: keep the last row of a repeated id.
+        # The batch's ids stored already, less those an earlier batch of the body wrote.
+        stored = await driver.fetchval(
+            f"SELECT count(*) FROM {self.temp} JOIN {self.table} USING (tenant_id, id)"
+        )
+        self._counted(len(batch.fresh), stored - (batch.ids - len(batch.fresh)))
         await driver.execute(
-            f"INSERT INTO {self.dataset.table.name} ({self.columns}) "
-            f"SELECT DISTINCT ON (id) {self.columns} FROM {self.temp} ORDER BY id, seq DESC "
+            f"INSERT INTO {self.table} ({self.columns}) SELECT {self.columns} FROM {self.temp} "
             f"ON CONFLICT (tenant_id, id) DO UPDATE SET {self.updates}"
         )
         await driver.execute(f"TRUNCATE {self.temp}")
 
 
-def _check_batch(
-    rows_in: Iterator[tuple[int, tuple[Any, ...] | None, list[tuple[str, str]]]],
-    keep_rows: bool,
-    listed: int,
-) -> _Checked:
-    rows: list[tuple[Any, ...]] = []
-    errors: list[dict[str, Any]] = []
-    bad = 0
-    for line, values, problems in rows_in:
-        if problems:
-            bad += 1
-            keep_rows = False
-            for field, reason in problems:
-                if listed + len(errors) < MAX_LISTED_ERRORS:
-                    errors.append({"line": line, "field": field, "reason": reason})
-        elif keep_rows:
-            assert values is not None
-            rows.append(values)
-        if len(rows) >= BATCH_ROWS:
-            return _Checked(rows, errors, bad, done=False)
-    return _Checked(rows, errors, bad, done=True)
+def _next_batch(
+    batches: Iterator[Batch], writer: _Writer, keep: bool
+) -> tuple[Batch, _Ready | None] | None:
+    """The next checked batch, and with ``keep`` it ready to write (None at the end)."""
+    batch = next(batches, None)
+    if batch is None:
+        return None
+    ready = writer.prepare(batch.columns) if keep and batch.rows else None
+    return batch, ready
 
 
 async def ingest(
@@ -186,25 +213,24 @@ async def ingest(
     async with db.read() as conn:
         zone = ZoneInfo((await tenancy.get_tenant(conn, caller.tenant_id))["timezone"])
     reader = RowReader(dataset, zone, sqlite_times=db.is_sqlite)
-    records = reader.ndjson(body) if fmt == "ndjson" else reader.csv(body)
+    batches = (reader.ndjson if fmt == "ndjson" else reader.csv)(body, BATCH_ROWS)
     errors: list[dict[str, Any]] = []
     bad_lines = received = 0
     async with db.write() as conn:
         writer = _Writer(conn, dataset, caller.tenant_id)
         await writer.create()
         pending: asyncio.Task[None] | None = None
-        while True:
-            checked = await asyncio.to_thread(_check_batch, records, not errors, len(errors))
+        while next_one := await asyncio.to_thread(_next_batch, batches, writer, not errors):
+            batch, ready = next_one
             if pending is not None:
                 await pending
                 pending = None
-            errors += checked.errors
-            bad_lines += checked.bad_lines
-            received += len(checked.rows) + checked.bad_lines
-            if checked.rows and not errors:
-                pending = asyncio.ensure_future(writer.add(checked.rows))
-            if checked.done:
-                break
+            room = MAX_LISTED_ERRORS - len(errors)
+            errors += [{"line": n, "field": f, "reason": r} for n, f, r in batch.errors[:room]]
+            bad_lines += batch.bad_lines
+            received += batch.rows + batch.bad_lines
+            if ready is not None and not errors:
+                pending = asyncio.ensure_future(writer.add(ready))
         if pending is not None:
             await pending
         if bad_lines:
