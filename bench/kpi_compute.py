@@ -9,6 +9,10 @@ Targets: ≤ 2 s per template on PostgreSQL, ≤ 5 s on SQLite, ≥ 5× faster t
 dashboard p95 ≤ 20 ms.
 
     .venv/bin/python bench/kpi_compute.py [--requests 5000000] [--only sqlite|postgresql]
+                                          [--keep DIR]
+
+``--keep DIR`` keeps the generated SQLite file in DIR and the PostgreSQL database after
+the run, named after the sizes, and reuses them next time (only the KPIs are made again).
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ import asyncio
 import tempfile
 import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pandas as pd
 from sqlalchemy import create_engine
+from sqlalchemy.exc import DBAPIError
 
 from kpiwatch.app import create_app
 from kpiwatch.core.clock import Clock
@@ -32,8 +39,10 @@ from kpiwatch.core.db import Database
 from kpiwatch.core.migrate import upgrade
 from kpiwatch.kpi import calculate, definitions
 from kpiwatch.kpi.templates import TEMPLATES
-from support import PG, pg_database
+from support import PG, pg_database, pg_url
 
+# Seed 000's templates, over the generated tables (not the watch server's two).
+SEED_TEMPLATES = ("MTTR", "FCR", "SLA_COMPLIANCE", "SR_BACKLOG", "DEPLOY_SUCCESS_RATE")
 ZONE = "Asia/Seoul"
 FIRST, LAST = date(2024, 1, 1), date(2025, 12, 31)
 START_EPOCH = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
@@ -94,7 +103,6 @@ FROM s
 
 
 async def load(db: Database, requests: int, deployments: int) -> None:
-    await upgrade(db.engine)
     sql = (SQLITE_REQUESTS, SQLITE_DEPLOYMENTS) if db.is_sqlite else (PG_REQUESTS, PG_DEPLOYMENTS)
     async with db.write() as conn:
         await conn.exec_driver_sql(f"UPDATE tenants SET timezone = '{ZONE}' WHERE slug = 'default'")
@@ -110,9 +118,25 @@ async def load(db: Database, requests: int, deployments: int) -> None:
             await conn.exec_driver_sql("ANALYZE")
 
 
+async def loaded(db: Database, requests: int, deployments: int) -> bool:
+    """Whether a kept database already holds the generated rows (its KPIs are dropped)."""
+    async with db.write() as conn:
+        try:
+            counts = [
+                (await conn.exec_driver_sql(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in ("service_requests", "deployments")
+            ]
+        except DBAPIError:
+            return False
+        if counts != [requests, deployments]:
+            return False
+        await conn.exec_driver_sql("DELETE FROM kpi_definitions")
+    return True
+
+
 async def kpis(db: Database, caller: Caller) -> list[dict[str, Any]]:
     async with db.write() as conn:
-        await definitions.apply_templates(conn, caller, list(TEMPLATES))
+        await definitions.apply_templates(conn, caller, list(SEED_TEMPLATES))
         for kpi in await definitions.list_all(conn, 1):
             await definitions.change(conn, caller, kpi["id"], {"period": "DAILY"})
         return await definitions.list_all(conn, 1)
@@ -186,7 +210,7 @@ async def dashboard_p95(url: str, caller: Caller) -> float:
         db: Database = app.state.db
         async with db.write() as conn:
             for i in range(45):
-                template = list(TEMPLATES.values())[i % 5]
+                template = TEMPLATES[SEED_TEMPLATES[i % 5]]
                 await definitions.create(
                     conn,
                     caller,
@@ -220,14 +244,18 @@ async def dashboard_p95(url: str, caller: Caller) -> float:
     return samples[int(len(samples) * 0.95) - 1]
 
 
-async def run(url: str, sync_url: str, requests: int, deployments: int) -> None:
+async def run(url: str, sync_url: str, requests: int, deployments: int, reuse: bool) -> None:
     db = Database(url)
     t = time.perf_counter()
-    await load(db, requests, deployments)
-    print(
-        f"  loaded {requests:,} requests and {deployments:,} deployments in "
-        f"{time.perf_counter() - t:.1f} s"
-    )
+    await upgrade(db.engine)
+    if reuse and await loaded(db, requests, deployments):
+        print(f"  reusing {requests:,} requests and {deployments:,} deployments")
+    else:
+        await load(db, requests, deployments)
+        print(
+            f"  loaded {requests:,} requests and {deployments:,} deployments in "
+            f"{time.perf_counter() - t:.1f} s"
+        )
     caller = Caller(1, "default", datetime(2026, 1, 1, tzinfo=UTC), name="bench")
     ours: dict[str, float] = {}
     for kpi in await kpis(db, caller):
@@ -250,39 +278,43 @@ async def run(url: str, sync_url: str, requests: int, deployments: int) -> None:
     print(f"  GET /api/kpi/dashboard, 50 KPIs: p95 {await dashboard_p95(url, caller):.1f} ms")
 
 
+async def pg_database_exists(name: str) -> bool:
+    dsn = pg_url("postgres").replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    try:
+        return bool(await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    finally:
+        await conn.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=5_000_000)
     parser.add_argument("--deployments", type=int, default=200_000)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--keep", metavar="DIR", help="keep and reuse the generated data")
     args = parser.parse_args()
+    sizes = (args.requests, args.deployments)
+    reuse = args.keep is not None
     if args.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(args.keep or tmp)
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"kpi_{args.requests}_{args.deployments}.db"
             print("SQLite:")
-            asyncio.run(
-                run(
-                    f"sqlite+aiosqlite:///{tmp}/bench.db",
-                    f"sqlite:///{tmp}/bench.db",
-                    args.requests,
-                    args.deployments,
-                )
-            )
+            asyncio.run(run(f"sqlite+aiosqlite:///{path}", f"sqlite:///{path}", *sizes, reuse))
     if args.only in (None, "postgresql"):
-        name = "kpiwatch_bench_kpi"
-        asyncio.run(pg_database(name, create=True))
+        name = f"kpiwatch_bench_kpi_{args.requests}_{args.deployments}"
+        if not (reuse and asyncio.run(pg_database_exists(name))):
+            asyncio.run(pg_database(name, create=True))
         base = PG.rsplit("/", 1)[0]
         try:
             print("PostgreSQL:")
-            asyncio.run(
-                run(
-                    f"{base}/{name}",
-                    f"{base.replace('+asyncpg', '+psycopg')}/{name}",
-                    args.requests,
-                    args.deployments,
-                )
-            )
+            sync_url = f"{base.replace('+asyncpg', '+psycopg')}/{name}"
+            asyncio.run(run(f"{base}/{name}", sync_url, *sizes, reuse))
         finally:
-            asyncio.run(pg_database(name, create=False))
+            if not reuse:
+                asyncio.run(pg_database(name, create=False))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import Any
 
@@ -55,12 +56,18 @@ class Kpi:
         tenant: int,
         spans: Sequence[tuple[datetime, datetime]],
         dimensions: Sequence[str] = (),
+        spare: int = 0,
     ) -> list[KpiRow]:
+        """``spare``: more connections sharing the work (``compute(spare=…)``)."""
         checked = parse(formula) if isinstance(formula, str) else formula
 
         async def run() -> list[KpiRow]:
-            async with self.client.app.state.db.read() as conn:
-                return await compute(conn, checked, tenant, spans, dimensions)
+            db = self.client.app.state.db
+            async with AsyncExitStack() as stack:
+                conn, *others = [
+                    await stack.enter_async_context(db.read()) for _ in range(1 + spare)
+                ]
+                return await compute(conn, checked, tenant, spans, dimensions, spare=others)
 
         return self.client.portal.call(run)
 

@@ -109,3 +109,11 @@ def test_it_gives_the_rows_of_the_grouped_statement(
     # With a gap between periods a snapshot is grouped, with the same answer.
     with_gap = _plain(kpi.compute(formula, acme, spans, ["service"]))
     assert with_gap[: len(per_service)] == per_service
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_it_gives_the_same_rows_on_shared_connections(kpi: Any, acme: int, formula: str) -> None:
+    # api on one connection, web on the other: exactly the rows of one connection.
+    one = kpi.compute(formula, acme, DAYS, ["service"])
+    assert kpi.compute(formula, acme, DAYS, ["service"], spare=1) == one
+    assert kpi.compute(formula, acme, DAYS, ["service"], spare=2) == one

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+import orjson
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
 from kpiwatch.core.deps import AdminDep, CallerDep, DbDep
@@ -125,13 +126,24 @@ async def validate(body: FormulaIn) -> dict[str, Any]:
 
 
 @router.get("/dashboard")
-async def get_dashboard(caller: CallerDep, db: DbDep) -> dict[str, Any]:
+async def get_dashboard(caller: CallerDep, db: DbDep) -> Response:
     """Every active KPI's light, the count per status and the overall status."""
-    kpis = [
-        KpiOut.model_validate(c).model_dump() for c in await dashboard.cards(db, caller.tenant_id)
-    ]
-    counts, light = dashboard.summary([k["status"] for k in kpis])
-    return {"kpis": kpis, "summary": counts, "overall_status": light, "last_updated": caller.now}
+
+    async def render(revision: int) -> dashboard.Rendered:
+        cards = await dashboard.cards(db, caller.tenant_id)
+        kpis = [KpiOut.model_validate(c).model_dump() for c in cards]
+        counts, light = dashboard.summary([k["status"] for k in kpis])
+        return dashboard.Rendered(revision, orjson.dumps(kpis), counts, light)
+
+    kept = await dashboard.rendered(db, caller.tenant_id, render)
+    rest = {
+        "summary": kept.summary,
+        "overall_status": kept.overall_status,
+        "last_updated": caller.now,
+    }
+    # The cards as kept, then the rest of the object (its opening brace dropped).
+    body = b'{"kpis":' + kept.kpis_json + b"," + orjson.dumps(rest)[1:]
+    return Response(body, media_type="application/json")
 
 
 @router.get("/", response_model=list[KpiOut])

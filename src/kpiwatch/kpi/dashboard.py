@@ -1,14 +1,20 @@
 """KPI cards: each active KPI with its latest value, light, achievement and last periods.
 
 The API (`/api/kpi/`, `/api/kpi/dashboard`) and the `/kpis` page both read these.
+``Rendered`` keeps, per database and tenant, the dashboard's cards as made for the tenant's
+KPI revision (``revisions``): a request reads the revision (one row) and renders again
+only when another change, in this process or another, came since.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from kpiwatch.core.db import Database
-from kpiwatch.kpi import definitions, values
+from kpiwatch.kpi import definitions, revisions, values
 from kpiwatch.kpi.status import overall, status_of
 
 RECENT_PERIODS = 12
@@ -48,3 +54,30 @@ def summary(statuses: list[str]) -> tuple[dict[str, int], str]:
     for status in statuses:
         counts[status] += 1
     return counts, overall(statuses)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The dashboard's cards made at a revision, as JSON, with the count per light."""
+
+    revision: int
+    kpis_json: bytes
+    summary: dict[str, int]
+    overall_status: str
+
+
+_kept: WeakKeyDictionary[Database, dict[int, Rendered]] = WeakKeyDictionary()
+
+
+async def rendered(
+    db: Database, tenant_id: int, render: Callable[[int], Awaitable[Rendered]]
+) -> Rendered:
+    """The tenant's dashboard for its current revision: the one kept, else ``render(rev)``."""
+    async with db.read() as conn:
+        revision = await revisions.current(conn, tenant_id)
+    kept = _kept.setdefault(db, {})
+    found = kept.get(tenant_id)
+    if found is None or found.revision != revision:
+        # Read after the revision: what is rendered is at least as new as its label.
+        found = kept[tenant_id] = await render(revision)
+    return found

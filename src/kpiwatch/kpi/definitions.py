@@ -19,6 +19,7 @@ from kpiwatch.ingest.datasets import DATASETS
 from kpiwatch.kpi.formula import Formula, FormulaError, parse
 from kpiwatch.kpi.models import kpi_definitions, kpi_values
 from kpiwatch.kpi.periods import KINDS
+from kpiwatch.kpi.revisions import raise_revision
 from kpiwatch.kpi.templates import CATALOG
 
 FIELDS = (
@@ -131,6 +132,7 @@ async def create(conn: AsyncConnection, caller: Caller, fields: dict[str, Any]) 
             .returning(kpi_definitions.c.id)
         )
     ).scalar_one()
+    await raise_revision(conn, caller.tenant_id)
     await audit.record(
         conn,
         caller,
@@ -157,6 +159,7 @@ async def change(
     )
     if any(before[k] != after[k] for k in COMPUTED_FROM):
         await conn.execute(delete(kpi_values).where(kpi_values.c.kpi_id == kpi_id))
+    await raise_revision(conn, caller.tenant_id)
     diff = {k: {"from": before[k], "to": v} for k, v in changes.items() if before[k] != v}
     await audit.record(conn, caller, "kpi.update", "kpi", kpi_id, diff)
     return await get(conn, caller.tenant_id, kpi_id)
@@ -166,6 +169,7 @@ async def remove(conn: AsyncConnection, caller: Caller, kpi_id: int) -> None:
     before = await get(conn, caller.tenant_id, kpi_id)
     await conn.execute(delete(kpi_values).where(kpi_values.c.kpi_id == kpi_id))
     await conn.execute(delete(kpi_definitions).where(kpi_definitions.c.id == kpi_id))
+    await raise_revision(conn, caller.tenant_id)
     await audit.record(conn, caller, "kpi.delete", "kpi", kpi_id, {"name": before["name"]})
 
 

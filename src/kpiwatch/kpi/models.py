@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from kpiwatch.core.db import JSONType, UTCDateTime, metadata
@@ -58,9 +59,24 @@ kpi_values = Table(
     Column("parts", JSONType, nullable=False),
     Column("computed_at", UTCDateTime, nullable=False),
     UniqueConstraint("kpi_id", "period_start", "dims_key", name="uq_kpi_values_period_dims"),
-    Index("ix_kpi_values_kpi_period", "kpi_id", "period_start"),
-    # The latest totals of a KPI (dashboard, sparklines) without reading its per-dims rows.
-    Index("ix_kpi_values_kpi_dims_period", "kpi_id", "dims_key", "period_start"),
+    # A KPI's totals (dashboard, sparklines, history) without reading its per-dims rows; it
+    # holds only them, so that a backfill per service does not write it for every row.
+    Index(
+        "ix_kpi_values_totals",
+        "kpi_id",
+        "period_start",
+        postgresql_where=text("dims_key = ''"),
+        sqlite_where=text("dims_key = ''"),
+    ),
+)
+
+# A counter per tenant, raised in the transaction of every change to its KPI definitions or
+# stored values: a process keeping a rendered dashboard compares it instead of re-reading.
+kpi_revisions = Table(
+    "kpi_revisions",
+    metadata,
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("revision", Integer, nullable=False),
 )
 
 # The KPI engine reads one period of one service at a time from these indexes

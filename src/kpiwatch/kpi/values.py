@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kpiwatch.kpi.formula import parse
@@ -46,10 +46,9 @@ async def recent_totals(
 ) -> dict[int, list[dict[str, Any]]]:
     """The last ``per_kpi`` total rows of each KPI, oldest first, in one query.
 
-    One ``ORDER BY … LIMIT`` branch per KPI reads the (kpi_id, dims_key, period_start)
-    index backwards, so the cost does not grow with a KPI's history. The statement is
-    text (typed by its columns) because compiling fifty Core branches costs more than
-    running them.
+    One ``ORDER BY … LIMIT`` branch per KPI reads the index of the totals backwards, so
+    the cost does not grow with a KPI's history. The statement is text (typed by its
+    columns) because compiling fifty Core branches costs more than running them.
     """
     if not kpi_ids:
         return {}
@@ -88,7 +87,9 @@ async def history(
     if end is not None:
         query = query.where(kpi_values.c.period_start < end)
     grouped = bool(by or filters)
-    query = query.where(kpi_values.c.dims_key != "" if grouped else kpi_values.c.dims_key == "")
+    # The totals' index holds the rows where dims_key = '' written as that literal.
+    totals = kpi_values.c.dims_key == literal_column("''")
+    query = query.where(kpi_values.c.dims_key != "" if grouped else totals)
     rows = [dict(r._mapping) for r in await conn.execute(query.order_by(kpi_values.c.period_start))]
     if not grouped:
         return rows

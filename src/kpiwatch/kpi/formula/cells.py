@@ -44,6 +44,7 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
+    CompoundSelect,
     Float,
     Select,
     Table,
@@ -57,6 +58,8 @@ from sqlalchemy import (
     true,
     union,
 )
+from sqlalchemy import column as sa_column
+from sqlalchemy import values as sa_values
 from sqlalchemy.sql.elements import ColumnElement
 
 import kpiwatch.kpi.models  # noqa: F401  (declares the indexes ``usable`` looks for)
@@ -119,6 +122,29 @@ def usable(
         if not all(_indexed(table, ["tenant_id", *dimensions, f]) for f in fields):
             return False
     return True
+
+
+def walk_values(
+    formula: Formula, tenant_id: int, dimension: str, datasets: dict[str, Dataset]
+) -> Select[Any] | CompoundSelect[Any]:
+    """The dimension's values in the formula's datasets (column ``d``), walked through the
+    index with one seek per value."""
+    walks: list[Select[Any]] = []
+    for i, name in enumerate(formula.datasets, 1):
+        table = datasets[name].table
+        col = table.c[dimension]
+        first = select(func.min(col).label("d")).where(table.c.tenant_id == tenant_id)
+        walk = first.cte(f"walk_{i}", recursive=True)
+        following = (
+            select(func.min(col))
+            .where(table.c.tenant_id == tenant_id, col > walk.c.d)
+            .scalar_subquery()
+        )
+        walk = walk.union_all(select(following).where(walk.c.d.is_not(None)))
+        walks.append(select(walk.c.d).where(walk.c.d.is_not(None)))
+    if len(walks) == 1:
+        return walks[0]
+    return union(*walks)
 
 
 def _indexed(table: Table, prefix: list[str]) -> bool:
@@ -204,6 +230,7 @@ class CellsBuilder:
         datasets: dict[str, Dataset],
         periods: CTE,
         first_start: datetime,
+        values: Sequence[Any] | None = None,
     ) -> None:
         self.formula = formula
         self.tenant_id = tenant_id
@@ -212,31 +239,22 @@ class CellsBuilder:
         self.datasets = datasets
         self.periods = periods
         self.first_start = first_start
-        self.combos = self._combos() if dimensions else None
+        self.combos = self._combos(values) if dimensions else None
         self.cells: dict[Any, _Cell] = {}
         self.extra: list[ColumnElement[Any]] = []
 
     def table(self, dataset: str) -> Table:
         return self.datasets[dataset].table
 
-    def _combos(self) -> CTE:
-        """The dimension's values, walked through the index with one seek per value."""
-        walks: list[Select[Any]] = []
-        for i, name in enumerate(self.formula.datasets, 1):
-            table = self.table(name)
-            col = table.c[self.dims[0]]
-            first = select(func.min(col).label("d")).where(table.c.tenant_id == self.tenant_id)
-            walk = first.cte(f"walk_{i}", recursive=True)
-            following = (
-                select(func.min(col))
-                .where(table.c.tenant_id == self.tenant_id, col > walk.c.d)
-                .scalar_subquery()
+    def _combos(self, values: Sequence[Any] | None) -> CTE:
+        """The dimension's values: ``values`` when given, else all of them (walked)."""
+        if values is None:
+            return walk_values(self.formula, self.tenant_id, self.dims[0], self.datasets).cte(
+                "combos"
             )
-            walk = walk.union_all(select(following).where(walk.c.d.is_not(None)))
-            walks.append(select(walk.c.d).where(walk.c.d.is_not(None)))
-        if len(walks) == 1:
-            return walks[0].cte("combos")
-        return union(*walks).cte("combos")
+        column = self.table(self.formula.datasets[0]).c[self.dims[0]]
+        rows = [(v,) for v in values]
+        return sa_values(sa_column("d", column.type), name="wanted").data(rows).cte("combos")
 
     def _in_cell(self, table: Table, field: str) -> ColumnElement[bool]:
         at = table.c[field]

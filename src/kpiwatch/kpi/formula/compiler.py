@@ -242,12 +242,14 @@ def compile_kpi(
     dimensions: Sequence[str] = (),
     dialect: str,
     datasets: dict[str, Dataset] | None = None,
+    dimension_values: Sequence[Any] | None = None,
 ) -> CompiledKpi:
     """One statement computing ``formula``'s parts for every period and dimension values.
 
     ``periods`` are ``(start_utc, end_utc)`` pairs (aware datetimes, see ``kpi.periods``);
     ``dimensions`` must be in ``formula.dimensions_allowed``; ``dialect`` is ``"sqlite"``
-    or ``"postgresql"``.
+    or ``"postgresql"``. ``dimension_values`` limits the one dimension to those values
+    (only for the per-cell statement: ``cells.usable``).
     """
     if not periods:
         raise ValueError("no periods to compute")
@@ -264,10 +266,12 @@ def compile_kpi(
     period_cte = periods_cte(periods)
     if cells.usable(formula, dims, dialect, catalog, periods):
         per_cell = cells.CellsBuilder(
-            formula, tenant_id, dims, dialect, catalog, period_cte, periods[0][0]
+            formula, tenant_id, dims, dialect, catalog, period_cte, periods[0][0], dimension_values
         )
         statement, labels = per_cell.statement()
         return CompiledKpi(statement, formula, tuple(periods), dims, labels)
+    if dimension_values is not None:
+        raise ValueError("dimension values can only be chosen for the per-cell statement")
     builder = _Builder(formula, tenant_id, dims, dialect, catalog)
     branches = builder.branches(period_cte)
     labels = {k: part_column(k) for k in formula.part_keys}

@@ -18,6 +18,7 @@ consecutive periods taken as one.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +26,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kpiwatch.ingest.datasets import Dataset
+from kpiwatch.ingest.datasets import DATASETS, Dataset
+from kpiwatch.kpi.formula import cells
 from kpiwatch.kpi.formula.compiler import compile_kpi
 from kpiwatch.kpi.formula.model import Formula, part_keys
 
@@ -72,16 +74,68 @@ async def compute(
     dimensions: Sequence[str] = (),
     *,
     datasets: dict[str, Dataset] | None = None,
+    spare: Sequence[AsyncConnection] = (),
 ) -> list[KpiRow]:
-    """The KPI for every period (``(start_utc, end_utc)`` pairs) and dimension values."""
+    """The KPI for every period (``(start_utc, end_utc)`` pairs) and dimension values.
+
+    With ``spare`` connections and a per-cell statement over one dimension, the values of
+    the dimension are shared out between ``conn`` and them, and their statements run at
+    the same time (one core each on the database server).
+    """
     if formula.counters:
         from kpiwatch.ran.counters import compute_counters  # the RAN slice reads kpi.formula
 
         return await compute_counters(conn, formula, tenant_id, periods, dimensions)
+    dims = tuple(dict.fromkeys(dimensions))
+    catalog = datasets or DATASETS
+    shares: list[Sequence[Any] | None] = [None]
+    if (
+        spare
+        and len(dims) == 1
+        and cells.usable(formula, dims, conn.dialect.name, catalog, periods)
+    ):
+        shares = await _shares(conn, formula, tenant_id, dims[0], catalog, 1 + len(spare))
+    work = [
+        _cells(c, formula, tenant_id, periods, dims, catalog, share)
+        for c, share in zip([conn, *spare], shares, strict=False)
+    ]
+    found: dict[tuple[int, tuple[Any, ...]], KpiRow] = {}
+    combos: dict[tuple[Any, ...], None] = {}
+    for part_found, part_combos in await asyncio.gather(*work):
+        found.update(part_found)
+        combos.update(part_combos)
+    return complete_rows(formula, periods, dims, found, combos)
+
+
+async def _shares(
+    conn: AsyncConnection,
+    formula: Formula,
+    tenant_id: int,
+    dimension: str,
+    catalog: dict[str, Dataset],
+    count: int,
+) -> list[Sequence[Any] | None]:
+    """The dimension's values in ``count`` runs of about the same length."""
+    found = list(
+        (await conn.execute(cells.walk_values(formula, tenant_id, dimension, catalog))).scalars()
+    )
+    size = -(-len(found) // count) or 1
+    return [found[i : i + size] for i in range(0, len(found), size)] or [None]
+
+
+async def _cells(
+    conn: AsyncConnection,
+    formula: Formula,
+    tenant_id: int,
+    periods: Sequence[tuple[datetime, datetime]],
+    dims: tuple[str, ...],
+    catalog: dict[str, Dataset],
+    share: Sequence[Any] | None,
+) -> tuple[dict[tuple[int, tuple[Any, ...]], KpiRow], dict[tuple[Any, ...], None]]:
+    """The rows found (by period index and combination) and the combinations seen."""
     kinds = part_kinds(formula)
     found: dict[tuple[int, tuple[Any, ...]], KpiRow] = {}
     combos: dict[tuple[Any, ...], None] = {}
-    names: tuple[str, ...] = ()
     if conn.dialect.name == "postgresql":
         # The statement's cost estimate always triggers JIT compilation, which took 0.5–1.4 s
         # per backfill and saved nothing: the work is many small index-only scans.
@@ -92,15 +146,15 @@ async def compute(
             formula,
             tenant_id=tenant_id,
             periods=chunk,
-            dimensions=dimensions,
+            dimensions=dims,
             dialect=conn.dialect.name,
-            datasets=datasets,
+            datasets=catalog,
+            dimension_values=share,
         )
-        names = compiled.dimensions
         result = await conn.execute(compiled.statement)
         position = {name: i for i, name in enumerate(result.keys())}
         at_idx = position["idx"]
-        at_dims = [position[f"d_{d}"] for d in names]
+        at_dims = [position[f"d_{d}"] for d in dims]
         at_parts = [
             (key, position[label], kinds[key]) for key, label in compiled.part_columns.items()
         ]
@@ -110,9 +164,9 @@ async def compute(
             combo = tuple(row[at] for at in at_dims)
             combos[combo] = None
             found[first + row[at_idx], combo] = KpiRow(
-                start, end, dict(zip(names, combo, strict=True)), formula.value(parts), parts
+                start, end, dict(zip(dims, combo, strict=True)), formula.value(parts), parts
             )
-    return complete_rows(formula, periods, names, found, combos)
+    return found, combos
 
 
 def complete_rows(

@@ -60,18 +60,27 @@ def part_keys(agg: Aggregate) -> tuple[str, ...]:
     return (agg.key,)
 
 
-def aggregate_value(agg: Aggregate, parts: Parts) -> float | None:
-    """An aggregate's value from its parts (``None``: no data)."""
+def aggregate_reader(agg: Aggregate) -> Callable[[Parts], float | None]:
+    """An aggregate's value as a function of its parts (``None``: no data); the keys are
+    found once, since a backfill reads tens of thousands of rows."""
     if agg.buckets:
-        return histogram.value(agg.key, agg.buckets, PERCENTILES[agg.func], parts)
-    if agg.func == "avg" and agg.counter is not None:
-        total, seconds = parts.get(f"{agg.key}.weighted"), parts.get(f"{agg.key}.seconds")
-        return None if total is None or not seconds else float(total) / float(seconds)
+        q = PERCENTILES[agg.func]
+        return lambda parts: histogram.value(agg.key, agg.buckets, q, parts)
     if agg.func == "avg":
-        total, count = parts.get(f"{agg.key}.sum"), parts.get(f"{agg.key}.count")
-        return None if total is None or not count else float(total) / float(count)
-    value = parts.get(agg.key)
-    return None if value is None else float(value)
+        total_key, count_key = part_keys(agg)
+
+        def mean(parts: Parts) -> float | None:
+            total, count = parts.get(total_key), parts.get(count_key)
+            return None if total is None or not count else float(total) / float(count)
+
+        return mean
+    key = agg.key
+
+    def single(parts: Parts) -> float | None:
+        value = parts.get(key)
+        return None if value is None else float(value)
+
+    return single
 
 
 def _combine(
@@ -98,8 +107,7 @@ def _evaluator(node: Node) -> Evaluator:
         constant = float(node.value)
         return lambda _: constant
     if isinstance(node, Aggregate):
-        agg = node
-        return lambda parts: aggregate_value(agg, parts)
+        return aggregate_reader(node)
     if isinstance(node, Neg):
         operand = _evaluator(node.operand)
 
