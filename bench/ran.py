@@ -52,6 +52,8 @@ from support import pg_database, pg_url
 PG_NAMES = ("kpiwatch_bench_ran_a", "kpiwatch_bench_ran_b")
 PM_TABLES = (
     "pm_values",
+    "pm_days",
+    "pm_day_zones",
     "pm_objects",
     "pm_schemas",
     "pm_object_schemas",

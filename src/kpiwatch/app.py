@@ -142,6 +142,8 @@ def create_app(
     mount_static(app)
     realtime.install(app, settings)
     # Pages and JSON compress 5-10×; the status page of 50 services goes from ~200 to ~20 KB.
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Level 6 (zlib's default), not Starlette's 9: a week of one cell's quarters (124 KB)
+    # takes 3 ms instead of 10 and comes out 3 % larger.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.add_middleware(RequestLogMiddleware)
     return app

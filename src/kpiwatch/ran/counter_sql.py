@@ -47,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from kpiwatch.core.db import sqlite_timestamp
 from kpiwatch.kpi.formula import Formula
 from kpiwatch.kpi.formula.model import part_keys
-from kpiwatch.ran.models import pm_at, pm_objects, pm_schemas, pm_values
+from kpiwatch.ran.models import pm_at, pm_days, pm_objects, pm_schemas, pm_values
 
 Layout = dict[str, dict[int, tuple[int, ...]]]
 """counter → schema id → the positions whose values add up to it."""
@@ -104,12 +104,16 @@ async def layout(conn: AsyncConnection, tenant_id: int, counters: Sequence[str])
     return out
 
 
-def _value(where: dict[int, tuple[int, ...]], schemas: int) -> ColumnElement[Any]:
-    """A counter's value in one ``pm_values`` row (NULL when its schema lacks it)."""
-    v = pm_values.c
+def _value(
+    where: dict[int, tuple[int, ...]],
+    schemas: int,
+    schema_id: ColumnElement[Any] = pm_values.c.schema_id,
+    vector: ColumnElement[Any] = pm_values.c.vals,
+) -> ColumnElement[Any]:
+    """A counter's value in one row of ``vector`` (NULL when its schema lacks it)."""
 
     def at(found: tuple[int, ...]) -> ColumnElement[Any]:
-        cells = [pm_at(v.vals, literal_column(str(i))) for i in found]
+        cells = [pm_at(vector, literal_column(str(i))) for i in found]
         if len(cells) == 1:
             return cells[0]
         total: ColumnElement[Any] = func.coalesce(cells[0], literal(0.0))
@@ -119,7 +123,7 @@ def _value(where: dict[int, tuple[int, ...]], schemas: int) -> ColumnElement[Any
 
     if len(where) == 1 and schemas == 1:
         return at(next(iter(where.values())))
-    return case(*((v.schema_id == sid, at(found)) for sid, found in sorted(where.items())))
+    return case(*((schema_id == sid, at(found)) for sid, found in sorted(where.items())))
 
 
 def _aggregate(piece: Piece, value: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -142,7 +146,7 @@ class Statement:
 
     select: Any
     columns: dict[str, int]
-    period_of: dict[int, int | None]
+    period_of: dict[Any, int | None]
     packed: bool  # SQLite: one row per period, its groups in a JSON array
 
     def rows(self, result: Iterable[Sequence[Any]]) -> Iterator[tuple[int, Any, Sequence[Any]]]:
@@ -161,7 +165,9 @@ class Statement:
 def _sqlite_periods(periods: Sequence[tuple[datetime, datetime]]) -> Any:
     """``periods(idx, start_utc, end_utc)`` from one JSON parameter: a VALUES list of
     672 quarter-hours is 2,016 parameters, and SQLAlchemy took 130 ms to compile it."""
-    text = orjson.dumps([[sqlite_timestamp(s), sqlite_timestamp(e)] for s, e in periods])
+    moments = {moment for span in periods for moment in span}  # an end is the next start
+    stamps = {moment: sqlite_timestamp(moment) for moment in moments}
+    text = orjson.dumps([[stamps[s], stamps[e]] for s, e in periods])
     each = func.json_each(bindparam("periods", text.decode())).table_valued("key", "value")
     return select(
         each.c.key.label("idx"),
@@ -191,13 +197,7 @@ def statement(
             value = _value(where[piece.counter], len(schemas))
             aggregates[piece] = _aggregate(piece, value).label(f"q{len(aggregates)}")
         columns[key] = list(aggregates).index(piece)
-    source: Any = pm_values
-    grouped: ColumnElement[Any] = literal(0)
-    if group == "object":
-        grouped = v.object_id
-    elif group == "ne":
-        source = pm_values.join(pm_objects, pm_objects.c.id == v.object_id)
-        grouped = pm_objects.c.ne
+    source, grouped = _grouping(pm_values, v.object_id, group)
     conditions = [v.tenant_id == tenant_id, v.schema_id.in_(schemas), not_(v.suspect)]
     if objects is not None:
         conditions.append(v.object_id.in_(list(objects)))
@@ -230,3 +230,74 @@ def statement(
     packed = select(func.json_group_array(func.json_array(*inner.c))).scalar_subquery()
     stmt = select(period.c.idx, packed.label("j"))
     return Statement(stmt, columns, {i: i for i in range(len(periods))}, packed=True)
+
+
+_DAY_VECTORS = {"sum": "sums", "count": "counts", "seconds": "seconds", "weighted": "weighted"}
+
+
+def day_ready(formula: Formula, where: Layout) -> bool:
+    """Whether ``pm_days`` holds every piece of ``formula``: sums and time-weighted means
+    always; counts and seconds when the counter is one position (its subcounters' values
+    may be missing in different rows); min and max never."""
+    for piece in pieces(formula).values():
+        if piece.kind not in _DAY_VECTORS:
+            return False
+        if piece.kind in ("count", "seconds") and any(
+            len(found) > 1 for found in where[piece.counter].values()
+        ):
+            return False
+    return True
+
+
+def day_statement(
+    formula: Formula,
+    tenant_id: int,
+    periods: Sequence[tuple[datetime, datetime]],
+    where: Layout,
+    group: str,
+    objects: Sequence[int] | None,
+) -> Statement:
+    """``statement()`` for periods that are whole local days, from ``pm_days``: each piece
+    is the sum of its day totals (see ``day_ready``)."""
+    d = pm_days.c
+    schemas = sorted({sid for found in where.values() for sid in found})
+    aggregates: dict[Piece, ColumnElement[Any]] = {}
+    columns: dict[str, int] = {}
+    for key, piece in pieces(formula).items():
+        if not where[piece.counter]:
+            continue
+        if piece not in aggregates:
+            vector = d[_DAY_VECTORS[piece.kind]]
+            total: ColumnElement[Any] = func.sum(
+                _value(where[piece.counter], len(schemas), d.schema_id, vector)
+            )
+            if piece.kind == "count":
+                total = func.coalesce(total, literal(0))  # as count() of rows without a value
+            aggregates[piece] = total.label(f"q{len(aggregates)}")
+        columns[key] = list(aggregates).index(piece)
+    source, grouped = _grouping(pm_days, d.object_id, group)
+    conditions = [
+        d.tenant_id == tenant_id,
+        d.schema_id.in_(schemas),
+        d.day_start >= min(start for start, _ in periods),
+        d.day_start <= max(start for start, _ in periods),
+    ]
+    if objects is not None:
+        conditions.append(d.object_id.in_(list(objects)))
+    stmt = (
+        select(d.day_start, grouped.label("g"), *aggregates.values())
+        .select_from(source)
+        .where(*conditions)
+        .group_by(d.day_start, grouped)
+    )
+    period_of: dict[Any, int | None] = {start: i for i, (start, _) in enumerate(periods)}
+    return Statement(stmt, columns, period_of, packed=False)
+
+
+def _grouping(table: Any, object_id: Any, group: str) -> tuple[Any, ColumnElement[Any]]:
+    """The rows' source and the column they are grouped by: object, NE or all as one."""
+    if group == "object":
+        return table, object_id
+    if group == "ne":
+        return table.join(pm_objects, pm_objects.c.id == object_id), pm_objects.c.ne
+    return table, literal(0)

@@ -15,7 +15,7 @@ denominator is no data.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -30,10 +30,12 @@ from kpiwatch.kpi.formula.compute import (
     complete_rows,
     part_kinds,
 )
-from kpiwatch.ran.counter_sql import layout, statement
+from kpiwatch.ran import days
+from kpiwatch.ran.counter_sql import Layout, day_ready, day_statement, layout, statement
 from kpiwatch.ran.models import pm_object_schemas, pm_objects
 
 _FEW_OBJECTS = 100
+_SHORTEST_DAY = timedelta(hours=23)  # a local day, a DST change included
 Parts = dict[str, float | int | None]
 
 
@@ -82,6 +84,21 @@ def _dimensions(dimensions: Sequence[str]) -> tuple[str, ...]:
     return dims
 
 
+async def _from_days(
+    conn: AsyncConnection,
+    tenant_id: int,
+    formula: Formula,
+    periods: Sequence[tuple[datetime, datetime]],
+    where: Layout,
+) -> bool:
+    """Whether the daily rollups (``ran.days``) answer: whole local days of the zone they
+    were built in, and pieces they hold."""
+    if any(end - start < _SHORTEST_DAY for start, end in periods) or not day_ready(formula, where):
+        return False
+    zone = await days.complete_zone(conn, tenant_id)
+    return zone is not None and days.whole_days(periods, zone)
+
+
 async def compute_counters(
     conn: AsyncConnection,
     formula: Formula,
@@ -107,14 +124,19 @@ async def compute_counters(
     if not periods or not any(where.values()) or objects == []:
         return complete_rows(formula, periods, dims, found, combos)
     dialect = conn.dialect.name
-    if dialect == "postgresql" and (objects is None or len(objects) > _FEW_OBJECTS):
+    by_day = await _from_days(conn, tenant_id, formula, periods, where)
+    if dialect == "postgresql" and not by_day and (objects is None or len(objects) > _FEW_OBJECTS):
         # As in kpi.formula.compute: on a large scan JIT compiles for 0.5 s and saves
         # nothing; a few objects' rows never cost enough to trigger it.
         await conn.exec_driver_sql("SET LOCAL jit = off")
     raw: dict[tuple[int, Any], Parts] = {}
     for first in range(0, len(periods), MAX_PERIODS_PER_STATEMENT):
         chunk = periods[first : first + MAX_PERIODS_PER_STATEMENT]
-        compiled = statement(formula, tenant_id, chunk, where, group, objects, dialect)
+        compiled = (
+            day_statement(formula, tenant_id, chunk, where, group, objects)
+            if by_day
+            else statement(formula, tenant_id, chunk, where, group, objects, dialect)
+        )
         at = [(k, compiled.columns.get(k), kinds[k]) for k in formula.part_keys]
         for index, grouped, values in compiled.rows(await conn.execute(compiled.select)):
             parts = {k: None if i is None else as_number(values[i], kind) for k, i, kind in at}

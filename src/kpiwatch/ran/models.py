@@ -166,6 +166,34 @@ pm_values = Table(
     Index("ix_pm_values_tenant_period", "tenant_id", "period_start"),
 )
 
+# The daily rollup of ``pm_values``: per (object, schema, local day of the tenant) and per
+# position of the schema's counter list, over the day's rows that are not suspect: the sum
+# of the values, how many there were, the seconds they cover (Σ gran_s) and Σ(value ×
+# gran_s); sums, seconds and weighted are None where the day has no value. ``day_start``
+# is the local midnight (UTC) in the zone ``pm_day_zones`` names (``ran.days``).
+pm_days = Table(
+    "pm_days",
+    metadata,
+    Column("tenant_id", Integer, primary_key=True),
+    Column("object_id", Integer, primary_key=True),
+    Column("schema_id", Integer, primary_key=True),
+    Column("day_start", UTCDateTime, primary_key=True),
+    Column("sums", PmVector, nullable=False),
+    Column("counts", PmVector, nullable=False),
+    Column("seconds", PmVector, nullable=False),
+    Column("weighted", PmVector, nullable=False),
+    Index("ix_pm_days_tenant_day", "tenant_id", "day_start"),
+)
+
+# The time zone whose days a tenant's ``pm_days`` hold, complete; no row (or another zone
+# than the tenant's) means they are to be rebuilt, and queries read ``pm_values``.
+pm_day_zones = Table(
+    "pm_day_zones",
+    metadata,
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("zone", String(64), nullable=False),
+)
+
 # The PEG master: every counter seen, in which measInfo group and object class.
 pm_counters = Table(
     "pm_counters",

@@ -9,7 +9,8 @@ some rows exist), SQLite by ``executemany``.
 
 Which objects report which counter lists, and when (``pm_object_schemas``), is widened to
 the periods written; only pairs new or whose span grew are written, and the PEG master
-(``ran.pegs``) follows them.
+(``ran.pegs``) follows them. The daily rollups (``ran.days``) are updated in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kpiwatch.core.db import sqlite_timestamp
-from kpiwatch.ran import pegs, pgcopy
+from kpiwatch.ran import days, pegs, pgcopy
 from kpiwatch.ran.measurements import MeasBlock
 from kpiwatch.ran.models import pm_object_schemas, pm_objects, pm_schemas
 from kpiwatch.ran.pegs import Pair, Span
@@ -46,6 +47,7 @@ _VALUE_COLUMNS = [
     "vals",
 ]
 _KEY = ("tenant_id", "object_id", "schema_id", "period_start")
+_LOCK_SPACE = 60435  # pg_advisory_xact_lock(space, tenant): PM writes of a tenant
 
 
 def schema_digest(group: str, counters: Sequence[str]) -> str:
@@ -150,10 +152,11 @@ async def write_files(
     conn: AsyncConnection, tenant_id: int, files: Sequence[tuple[int, Sequence[MeasBlock]]]
 ) -> None:
     """Store the blocks of several files, each row tagged with its file's id (the last of
-    repeated keys wins), and bring the PEG master up to date."""
+    repeated keys wins), and bring the daily rollups and the PEG master up to date."""
     blocks = [b for _, file_blocks in files for b in file_blocks]
     if not blocks:
         return
+    await lock_tenant(conn, tenant_id)
     objects = await _object_ids(conn, tenant_id, blocks)
     schemas = await _schema_ids(conn, tenant_id, blocks)
     rows: dict[tuple[int, int, datetime], tuple[Any, ...]] = {}
@@ -181,11 +184,14 @@ async def write_files(
                 keys[pair] = (b.group, b.object_class, b.counters)
             elif start < span[0] or start > span[1]:
                 spans[pair] = (min(span[0], start), max(span[1], start))
+    stored = await _stored_spans(conn, tenant_id, spans)
+    values = list(rows.values())
     if conn.dialect.name == "postgresql":
-        await _postgres_values(conn, list(rows.values()))
+        await _postgres_values(conn, values)
     else:
-        await _sqlite_values(conn, list(rows.values()))
-    new, widened = await _seen(conn, tenant_id, spans)
+        await _sqlite_values(conn, values)
+    await days.update(conn, tenant_id, values, stored)
+    new, widened = await _seen(conn, tenant_id, spans, stored)
     if new:
         groups = {keys[pair][0] for pair in new}
         classes = {keys[pair][1] for pair in new}
@@ -251,14 +257,21 @@ async def _postgres_values(conn: AsyncConnection, rows: list[tuple[Any, ...]]) -
     await driver.execute("TRUNCATE pm_values_in")
 
 
-async def _seen(
-    conn: AsyncConnection, tenant_id: int, spans: dict[Pair, Span]
-) -> tuple[list[Pair], list[Pair]]:
-    """Widen each (object, schema)'s first/last seen to the periods just written.
+async def lock_tenant(conn: AsyncConnection, tenant_id: int) -> None:
+    """On PostgreSQL, hold the tenant's PM write lock until the transaction ends.
 
-    Returns the pairs stored for the first time and those whose span grew; pairs whose
-    periods were all inside their stored span are not written at all.
+    A write reads which periods are stored, then adds to the daily rollups (``ran.days``):
+    two imports of the same tenant at once would each miss the other's rows. SQLite has a
+    single writer already.
     """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(select(func.pg_advisory_xact_lock(_LOCK_SPACE, tenant_id)))
+
+
+async def _stored_spans(
+    conn: AsyncConnection, tenant_id: int, spans: dict[Pair, Span]
+) -> dict[Pair, Span]:
+    """The first and last period stored for each (object, schema) of ``spans``."""
     stored: dict[Pair, Span] = {}
     object_ids = sorted({object_id for object_id, _ in spans})
     for batch in _chunks(object_ids):
@@ -274,6 +287,18 @@ async def _seen(
             )
         )
         stored.update({(o, s): (first, last) for o, s, first, last in result})
+    return stored
+
+
+async def _seen(
+    conn: AsyncConnection, tenant_id: int, spans: dict[Pair, Span], stored: dict[Pair, Span]
+) -> tuple[list[Pair], list[Pair]]:
+    """Widen each (object, schema)'s first/last seen (``stored`` before) to the periods just
+    written.
+
+    Returns the pairs stored for the first time and those whose span grew; pairs whose
+    periods were all inside their stored span are not written at all.
+    """
     new = [pair for pair in spans if pair not in stored]
     widened = [
         pair
