@@ -3,12 +3,14 @@
 A real ``kpiwatch serve`` (uvicorn, in a process of its own, on a scratch database) gets
 ``--clients`` (200) Socket.IO clients, each authenticated with a reporter's token and
 joined to the ``incidents`` room; they run in ``--client-processes`` (2) processes of their
-own (python-socketio's AsyncClient on uvloop), so the sender's timing is not delayed by
-their decoding. The sender posts ``POST /api/incidents/{id}/updates`` and notes when each
-answer returns; every client notes when its ``incident-updated`` event arrives. The
-latency of an update is the time from its answer returning to the *last* client
-receiving it (0 when every client had it before the answer came back). Updates rotate
-over fresh incidents, ten each, so the events keep the size of a real incident's.
+own (python-socketio's AsyncClient on uvloop, or with ``--client-kind node`` npm's
+``socket.io-client``, the pages' library, which negotiates per-message deflate), so
+the sender's timing is not delayed by their decoding. The sender posts
+``POST /api/incidents/{id}/updates`` and notes when each answer returns; every client
+notes when its ``incident-updated`` event arrives. The latency of an update is the time
+from its answer returning to the *last* client receiving it (0 when every client had it
+before the answer came back). Updates rotate over fresh incidents, ten each, so the
+events keep the size of a real incident's.
 
 1. **Latency**: ``--latency-updates`` (200) updates at ``--latency-rate`` (5) per second, a
    pace the server keeps up with, so the figure is the path's latency and not a queue's:
@@ -139,7 +141,10 @@ def clients_main(base: str, token: str, count: int) -> None:
                     last[key] = at
                     seen[key] = seen.get(key, 0) + 1
 
-            await client.connect(base, auth={"token": token}, transports=["websocket"])
+            # The default wait of 1 s for the namespace is too short on a loaded machine.
+            await client.connect(
+                base, auth={"token": token}, transports=["websocket"], wait_timeout=30
+            )
             answer = await client.call("join-room", {"room": "incidents"}, timeout=30)
             assert answer.get("ok"), answer
             clients.append(client)
@@ -157,6 +162,47 @@ def clients_main(base: str, token: str, count: int) -> None:
     except ImportError:
         asyncio.run(run())
     print(json.dumps({"last": last, "seen": seen}), flush=True)
+
+
+NODE_CLIENTS_JS = r"""
+// npm's socket.io-client, as the pages use it; times on CLOCK_MONOTONIC like Python's.
+const { io } = require('socket.io-client');
+const [base, token, count] = [process.argv[1], process.argv[2], Number(process.argv[3])];
+const last = {}, seen = {}, sockets = [];
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+function connect() {
+  return new Promise((resolve, reject) => {
+    const socket = io(base, {transports: ['websocket'], reconnection: false, auth: {token}});
+    socket.on('incident-updated', (data) => {
+      const key = data && data.update && data.update.id;
+      if (key != null) { last[key] = now(); seen[key] = (seen[key] || 0) + 1; }
+    });
+    socket.on('connect_error', reject);
+    socket.on('connect', () => socket.emit('join-room', {room: 'incidents'}, (answer) =>
+      answer && answer.ok ? resolve(socket) : reject(new Error(JSON.stringify(answer)))));
+    sockets.push(socket);
+  });
+}
+(async () => {
+  for (let start = 0; start < count; start += 20) {
+    await Promise.all(Array.from({length: Math.min(20, count - start)}, connect));
+  }
+  console.log('ready');
+})().catch((e) => { console.error(String(e)); process.exit(1); });
+process.stdin.resume();
+process.stdin.on('end', () => {
+  sockets.forEach((s) => s.close());
+  // Exit once written: a pipe takes the output asynchronously, past its 64 KB.
+  process.stdout.write(JSON.stringify({last, seen}) + '\n', () => process.exit(0));
+});
+"""
+
+
+def clients_command(kind: str, base: str, token: str, count: int) -> list[str]:
+    """The command of one clients' process: Python's AsyncClient or Node's socket.io-client."""
+    if kind == "node":
+        return ["node", "-e", NODE_CLIENTS_JS, base, token, str(count)]
+    return [sys.executable, __file__, "_clients", base, token, str(count)]
 
 
 # --- the sender ----------------------------------------------------------------------------
@@ -223,7 +269,7 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     with database(backend) as url, server(url) as (base, server_pid):
         token = _token(base)
         per = -(-args.clients // args.client_processes)
-        me = [sys.executable, __file__]
+        node_path = {"NODE_PATH": str(ROOT / "node_modules")}
         phases: dict[str, Any] = {}
         for phase, total, rate in (
             ("latency", args.latency_updates, args.latency_rate),
@@ -231,10 +277,13 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         ):
             processes = [
                 subprocess.Popen(
-                    [*me, "_clients", base, token, str(min(per, args.clients - i * per))],
+                    clients_command(
+                        args.client_kind, base, token, min(per, args.clients - i * per)
+                    ),
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     text=True,
+                    env=os.environ | node_path,
                 )
                 for i in range(args.client_processes)
             ]
@@ -282,6 +331,12 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument(
+        "--client-kind",
+        choices=["python", "node"],
+        default="python",
+        help="python-socketio's AsyncClient, or npm's socket.io-client as the pages use it",
+    )
     parser.add_argument("--latency-updates", type=int, default=200)
     parser.add_argument("--latency-rate", type=float, default=5.0)
     parser.add_argument("--rate", type=float, default=200.0)

@@ -27,6 +27,7 @@ from kpiwatch.core.config import Settings
 from kpiwatch.core.context import Caller
 from kpiwatch.core.errors import KpiwatchError
 from kpiwatch.realtime import client_events
+from kpiwatch.realtime.fanout import FanOutManager, RedisFanOutManager
 from kpiwatch.realtime.rooms import may_join, room_key
 from kpiwatch.web.session import cookie_credential
 
@@ -63,14 +64,14 @@ class Realtime:
 
     def __init__(self, app: FastAPI, settings: Settings) -> None:
         self.app = app
-        self.manager: socketio.AsyncRedisManager | None = None
+        self.manager: RedisFanOutManager | None = None
         if settings.redis_url:
-            self.manager = socketio.AsyncRedisManager(
+            self.manager = RedisFanOutManager(
                 settings.redis_url, channel=settings.redis_channel, json=JsonCodec
             )
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
-            client_manager=self.manager,
+            client_manager=self.manager or FanOutManager(),
             json=JsonCodec,
             logger=False,
             engineio_logger=False,
