@@ -6,7 +6,7 @@ finds anything wrong (or a line that is blank or not JSON), the batch is checked
 record by record to name each bad line, field and reason; both ways give the same values.
 
 Values come out in the dataset's field order; a timestamp as the UTC text SQLite stores
-or, for PostgreSQL's binary ``COPY``, as µs since 2000-01-01 UTC (see ``ran.pgcopy``).
+or, for PostgreSQL's binary ``COPY``, as µs since 2000-01-01 UTC (see ``core.pgcopy``).
 Parsing is by hand with orjson because it is 1.8× faster than pydantic per line and the
 per-field checks are simple.
 """
@@ -25,8 +25,8 @@ from typing import IO, Any
 import orjson
 
 from kpiwatch.core.db import sqlite_timestamp
+from kpiwatch.core.pgcopy import micros, micros_of
 from kpiwatch.ingest.datasets import Dataset, Field
-from kpiwatch.ran.pgcopy import micros, micros_of
 
 Convert = Callable[[Any], Any]
 ConvertColumn = Callable[[Sequence[Any]], "Sequence[Any] | None"]

@@ -3,7 +3,7 @@
 Each batch is checked (see ``parse``) in a worker thread while the database writes the
 previous one, so parsing and writing overlap: PostgreSQL is another process, and sqlite3
 releases the GIL while it steps. On SQLite a batch is upserted by ``executemany``; on
-PostgreSQL it is sent as binary ``COPY`` (packed in the thread by ``ran.pgcopy``):
+PostgreSQL it is sent as binary ``COPY`` (packed in the thread by ``core.pgcopy``):
 straight into the table while every id is new, else into a temporary table and one
 ``INSERT … SELECT … ON CONFLICT DO UPDATE``. The last occurrence of an id wins. A bad
 line anywhere stops the writing, the rest is still checked so every bad line is
@@ -24,13 +24,12 @@ import asyncpg
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kpiwatch.core import audit, tenancy
+from kpiwatch.core import audit, pgcopy, tenancy
 from kpiwatch.core.context import Caller
 from kpiwatch.core.db import Database
 from kpiwatch.core.errors import InvalidInput, NotFound
 from kpiwatch.ingest.datasets import DATASETS, Dataset
 from kpiwatch.ingest.parse import Batch, RowReader
-from kpiwatch.ran import pgcopy
 
 BATCH_ROWS = 20_000
 MAX_LISTED_ERRORS = 100

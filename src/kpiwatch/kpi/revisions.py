@@ -8,17 +8,15 @@ one primary-key row, to know whether its copy is still right.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kpiwatch.core.db import upsert_into
 from kpiwatch.kpi.models import kpi_revisions
 
 
 async def raise_revision(conn: AsyncConnection, tenant_id: int) -> None:
     """Count one change, in the caller's transaction."""
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(kpi_revisions).values(tenant_id=tenant_id, revision=1)
+    statement = upsert_into(conn, kpi_revisions).values(tenant_id=tenant_id, revision=1)
     await conn.execute(
         statement.on_conflict_do_update(
             index_elements=[kpi_revisions.c.tenant_id],

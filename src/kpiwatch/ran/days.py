@@ -26,10 +26,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, Text, bindparam, cast, delete, not_, select
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kpiwatch.core.db import upsert_into
 from kpiwatch.kpi.calculate import tenant_zone
 from kpiwatch.kpi.periods import local_midnight
 from kpiwatch.ran.models import pm_day_zones, pm_days, pm_values
@@ -180,8 +179,7 @@ async def rebuild(conn: AsyncConnection, tenant_id: int, zone: ZoneInfo) -> None
     if key is not None:
         pending[key] = totals(day)
     await _write(conn, tenant_id, pending, [])
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    marker = dialect_insert(pm_day_zones).values(tenant_id=tenant_id, zone=zone.key)
+    marker = upsert_into(conn, pm_day_zones).values(tenant_id=tenant_id, zone=zone.key)
     await conn.execute(
         marker.on_conflict_do_update(index_elements=["tenant_id"], set_={"zone": zone.key})
     )
@@ -249,7 +247,7 @@ async def _write(
     if not days:
         return
     postgres = conn.dialect.name == "postgresql"
-    statement = (pg_insert if postgres else sqlite_insert)(pm_days)
+    statement = upsert_into(conn, pm_days)
     if postgres:
         array = ARRAY(Float(precision=53))
         statement = statement.values(

@@ -13,12 +13,11 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kpiwatch.core import audit
 from kpiwatch.core.context import Caller
+from kpiwatch.core.db import upsert_into
 from kpiwatch.core.errors import PermissionDenied
 from kpiwatch.ran.analysis_models import preferences
 from kpiwatch.ran.analysis_params import (
@@ -95,8 +94,7 @@ async def save(conn: AsyncConnection, caller: Caller, document: PreferenceIn) ->
         if given is not None:
             check_period_syntax(given, ("body", "default_ranges", name))
     value = document.model_dump(mode="json")
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(preferences).values(
+    statement = upsert_into(conn, preferences).values(
         user_id=user_id, key=KEY, tenant_id=caller.tenant_id, value=value, updated_at=caller.now
     )
     await conn.execute(

@@ -25,12 +25,11 @@ import asyncpg
 import orjson
 from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kpiwatch.core.db import sqlite_timestamp
-from kpiwatch.ran import days, pegs, pgcopy
+from kpiwatch.core import pgcopy
+from kpiwatch.core.db import sqlite_timestamp, upsert_into
+from kpiwatch.ran import days, pegs
 from kpiwatch.ran.measurements import MeasBlock
 from kpiwatch.ran.models import pm_object_schemas, pm_objects, pm_schemas
 from kpiwatch.ran.pegs import Pair, Span
@@ -55,8 +54,7 @@ def schema_digest(group: str, counters: Sequence[str]) -> str:
 
 
 def _insert_ignore(conn: AsyncConnection, table: Any, keys: Sequence[str]) -> Any:
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    return dialect_insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    return upsert_into(conn, table).on_conflict_do_nothing(index_elements=list(keys))
 
 
 def one_of(conn: AsyncConnection, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
@@ -309,8 +307,7 @@ async def _seen(
     if not changed:
         return new, widened
     lower, upper = pegs.bounds(conn)
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(pm_object_schemas)
+    statement = upsert_into(conn, pm_object_schemas)
     statement = statement.on_conflict_do_update(
         index_elements=["tenant_id", "object_id", "schema_id"],
         set_={
