@@ -23,7 +23,7 @@ from kpiwatch.core.models import tenants
 from kpiwatch.kpi import periods as kpi_periods
 from kpiwatch.kpi.formula import parse
 from kpiwatch.kpi.formula.compute import KpiRow, compute
-from kpiwatch.kpi.models import kpi_values
+from kpiwatch.kpi.models import kpi_definitions, kpi_values
 from kpiwatch.kpi.revisions import raise_revision
 
 # Connections a PostgreSQL backfill computes on at once: the server's cores (this machine
@@ -93,6 +93,11 @@ async def _store(
     conn: AsyncConnection, kpi: dict[str, Any], computed: Computed, now: datetime
 ) -> None:
     kpi_id = kpi["id"]
+    # Held until commit, so the KPI cannot be deleted under its new values (there is no
+    # foreign key to refuse them: migration kpi_0013).
+    still_there = select(kpi_definitions.c.id).where(kpi_definitions.c.id == kpi_id)
+    if (await conn.execute(still_there.with_for_update(key_share=True))).first() is None:
+        return
     await raise_revision(conn, kpi["tenant_id"])
     first, last = computed.periods[0][0], computed.periods[-1][1]
     await conn.execute(

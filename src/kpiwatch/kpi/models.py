@@ -50,7 +50,9 @@ kpi_values = Table(
     "kpi_values",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("kpi_id", Integer, ForeignKey("kpi_definitions.id", ondelete="CASCADE"), nullable=False),
+    # No foreign key: PostgreSQL would check it for each of the ~37,000 values a backfill
+    # stores; a trigger deletes a KPI's values with it (migration kpi_0013).
+    Column("kpi_id", Integer, nullable=False),
     Column("period_start", UTCDateTime, nullable=False),
     Column("period_end", UTCDateTime, nullable=False),
     Column("dims_key", String(500), nullable=False, server_default=""),

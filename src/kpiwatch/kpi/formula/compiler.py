@@ -263,7 +263,7 @@ def compile_kpi(
     if dialect not in ("sqlite", "postgresql"):
         raise ValueError(f"unsupported dialect {dialect!r}")
     catalog = datasets or DATASETS
-    period_cte = periods_cte(periods)
+    period_cte = periods_cte(periods, dialect)
     if cells.usable(formula, dims, dialect, catalog, periods):
         per_cell = cells.CellsBuilder(
             formula, tenant_id, dims, dialect, catalog, period_cte, periods[0][0], dimension_values

@@ -158,14 +158,19 @@ async def _cells(
         at_parts = [
             (key, position[label], kinds[key]) for key, label in compiled.part_columns.items()
         ]
-        for row in result:
-            start, end = chunk[row[at_idx]]
+        value = formula.value
+        # A backfill reads tens of thousands of rows: each combination's dims are made once.
+        dims_of: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for row in result.all():
+            index = row[at_idx]
+            start, end = chunk[index]
             parts = {key: as_number(row[at], integer) for key, at, integer in at_parts}
-            combo = tuple(row[at] for at in at_dims)
-            combos[combo] = None
-            found[first + row[at_idx], combo] = KpiRow(
-                start, end, dict(zip(dims, combo, strict=True)), formula.value(parts), parts
-            )
+            combo = tuple([row[at] for at in at_dims])
+            named = dims_of.get(combo)
+            if named is None:
+                named = dims_of[combo] = dict(zip(dims, combo, strict=True))
+                combos[combo] = None
+            found[first + index, combo] = KpiRow(start, end, named, value(parts), parts)
     return found, combos
 
 

@@ -6,27 +6,30 @@ Shared by both ways ``compile_kpi`` builds a statement (``compiler`` and ``cells
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     CTE,
+    DateTime,
     Float,
-    Integer,
     Table,
     and_,
+    bindparam,
     cast,
-    column,
     func,
     literal,
     literal_column,
     not_,
     or_,
-    values,
+    select,
+    type_coerce,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
-from kpiwatch.core.db import UTCDateTime
+from kpiwatch.core.db import UTCDateTime, sqlite_timestamp
 from kpiwatch.kpi.formula.ast import (
     DURATION_UNITS,
     And,
@@ -50,16 +53,36 @@ def part_column(key: str) -> str:
     return "p_" + key.replace(".", "_")
 
 
-def periods_cte(periods: Sequence[tuple[datetime, datetime]]) -> CTE:
-    """``periods(idx, start_utc, end_utc)``, one row per period, ``idx`` from 0."""
-    rows = [(i, start, end) for i, (start, end) in enumerate(periods)]
-    table = values(
-        column("idx", Integer),
-        column("start_utc", UTCDateTime),
-        column("end_utc", UTCDateTime),
-        name="periods",
-    ).data(rows)
-    return table.cte("periods")
+def periods_cte(periods: Sequence[tuple[datetime, datetime]], dialect: str) -> CTE:
+    """``periods(idx, start_utc, end_utc)``, one row per period, ``idx`` from 0.
+
+    The periods travel as array parameters (PostgreSQL) or one JSON text (SQLite), not as
+    a ``VALUES`` list: SQLAlchemy took 0.1–0.2 s to compile the 1,462 parameters of a
+    two-year daily backfill, and the statement is now the same for any number of periods.
+    """
+    if dialect == "postgresql":
+        stamps = ARRAY(DateTime(timezone=True))
+        pairs = (
+            func.unnest(
+                bindparam("period_starts", [s.astimezone(UTC) for s, _ in periods], stamps),
+                bindparam("period_ends", [e.astimezone(UTC) for _, e in periods], stamps),
+            )
+            .table_valued("start_utc", "end_utc", with_ordinality="n")
+            .render_derived(name="p")
+        )
+        return select(
+            (pairs.c.n - 1).label("idx"),
+            type_coerce(pairs.c.start_utc, UTCDateTime).label("start_utc"),
+            type_coerce(pairs.c.end_utc, UTCDateTime).label("end_utc"),
+        ).cte("periods")
+    stamps_text = {m: sqlite_timestamp(m) for span in periods for m in span}
+    text = orjson.dumps([[stamps_text[s], stamps_text[e]] for s, e in periods]).decode()
+    each = func.json_each(bindparam("periods", text)).table_valued("key", "value")
+    return select(
+        each.c.key.label("idx"),
+        type_coerce(func.json_extract(each.c.value, "$[0]"), UTCDateTime).label("start_utc"),
+        type_coerce(func.json_extract(each.c.value, "$[1]"), UTCDateTime).label("end_utc"),
+    ).cte("periods")
 
 
 class RowSql:
