@@ -7,8 +7,10 @@ of percentiles and ``count_distinct`` are recomputed from the events.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from contextlib import AsyncExitStack
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -152,6 +154,25 @@ def _records(
     return out
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the duration.
+
+    A backfill makes a few hundred thousand short-lived objects (rows, parts, values), and
+    the collections they set off walk every object of the process, a web app's included:
+    0.2–0.6 s of a two-year daily backfill, half its Python time. The rows hold no
+    reference cycles; reference counting frees them. Another coroutine that pauses it at
+    the same time finds it off and leaves it to the first one to turn back on.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 async def calculate(
     db: Database, kpi: dict[str, Any], first_day: date, last_day: date, now: datetime
 ) -> Computed:
@@ -159,6 +180,13 @@ async def calculate(
 
     The period holding ``now`` is computed to date; periods after it are left out.
     """
+    with _collector_paused():
+        return await _calculate(db, kpi, first_day, last_day, now)
+
+
+async def _calculate(
+    db: Database, kpi: dict[str, Any], first_day: date, last_day: date, now: datetime
+) -> Computed:
     async with db.read() as conn:
         zone = await tenant_zone(conn, kpi["tenant_id"])
         periods = [
