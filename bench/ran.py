@@ -18,6 +18,11 @@ Targets: parse ≥ 1,000,000 values/s; ingest ≥ 250,000 values/s on PostgreSQL
 per value on PostgreSQL with indexes; network query ≤ 1 s; one-cell query ≤ 50 ms.
 
     .venv/bin/python bench/ran.py [--cells 1000] [--days 7] [--only sqlite|postgresql]
+                                  [--keep DIR]
+
+``--keep DIR`` keeps each engine's database of the parse-included import (a SQLite file in
+DIR, a PostgreSQL database), named after the sizes, and when they are there next time
+only times the queries again: no generation, parse or import.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from kpiwatch.core.clock import Clock
 from kpiwatch.core.config import Settings
 from kpiwatch.core.context import Caller
 from kpiwatch.core.db import Database
+from kpiwatch.core.errors import Conflict
 from kpiwatch.core.migrate import upgrade
 from kpiwatch.ran import files
 from ran_files import START, PmFileSet, parse_rate, write_pm_files
@@ -135,10 +141,19 @@ async def query_times(url: str, cell: str, last: date) -> None:
     app = create_app(Settings(database_url=url, scheduler_enabled=False), Clock())
     async with app.router.lifespan_context(app):
         db: Database = app.state.db
-        async with db.write() as conn:
-            await users.insert_user(
-                conn, 1, username="bench", password="bench-pass", role="viewer", email=None, now=NOW
-            )
+        try:
+            async with db.write() as conn:
+                await users.insert_user(
+                    conn,
+                    1,
+                    username="bench",
+                    password="bench-pass",
+                    role="viewer",
+                    email=None,
+                    now=NOW,
+                )
+        except Conflict:
+            pass  # a kept database (--keep) has the user from its first run
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             login = {"username": "bench", "password": "bench-pass"}
@@ -196,26 +211,79 @@ def main() -> None:
     parser.add_argument("--cells", type=int, default=1000)
     parser.add_argument("--days", type=float, default=7)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--keep", metavar="DIR", help="keep the imported databases and reuse them")
     args = parser.parse_args()
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    with tempfile.TemporaryDirectory(prefix="kpiwatch-ran-") as tmp:
-        began = time.perf_counter()
-        made = write_pm_files(Path(tmp) / "pm", cells=args.cells, days=args.days)
-        size = sum(p.stat().st_size for p in made.files)
-        print(
-            f"generated {made.values:,} values: {len(made.files):,} files, {made.nes} NEs, "
-            f"{made.cells} cells, {made.periods} periods, {size / 1e6:,.0f} MB, "
-            f"in {time.perf_counter() - began:.0f} s"
-        )
-        values, wall, cpu = parse_rate(made.files)
-        print(f"parse, one core: {rate(values, wall)}; {values / cpu:,.0f} values per CPU second")
-        asyncio.run(run(Path(tmp), made, "ENB0001-1", args.only))
+    cell = "ENB0001-1"
+    last = (START + int(args.days * 24 * 4) * timedelta(minutes=15) - timedelta(minutes=1)).date()
+    kept = Kept(Path(args.keep), args.cells, args.days) if args.keep else None
+    if kept is not None and kept.ready(args.only):
+        asyncio.run(kept.queries(cell, last, args.only))
+    else:
+        with tempfile.TemporaryDirectory(prefix="kpiwatch-ran-") as tmp:
+            began = time.perf_counter()
+            made = write_pm_files(Path(tmp) / "pm", cells=args.cells, days=args.days)
+            size = sum(p.stat().st_size for p in made.files)
+            print(
+                f"generated {made.values:,} values: {len(made.files):,} files, {made.nes} NEs, "
+                f"{made.cells} cells, {made.periods} periods, {size / 1e6:,.0f} MB, "
+                f"in {time.perf_counter() - began:.0f} s"
+            )
+            values, wall, cpu = parse_rate(made.files)
+            print(
+                f"parse, one core: {rate(values, wall)}; {values / cpu:,.0f} values per CPU second"
+            )
+            asyncio.run(run(Path(tmp), made, cell, last, args.only, kept))
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-async def run(tmp: Path, made: PmFileSet, cell: str, only: str | None) -> None:
+class Kept:
+    """The databases ``--keep`` holds for one size: their URLs, and a mark per engine
+    written once its import is complete."""
+
+    def __init__(self, folder: Path, cells: int, days: float) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.tag = f"{cells}c_{days:g}d".replace(".", "_")
+        self.urls = {
+            "SQLite (WAL)": f"sqlite+aiosqlite:///{folder / f'ran_{self.tag}.db'}",
+            "PostgreSQL": pg_url(f"kpiwatch_bench_ran_{self.tag}"),
+        }
+
+    def _mark(self, label: str) -> Path:
+        engine = "sqlite" if label.startswith("SQLite") else "postgresql"
+        return self.folder / f"ran_{self.tag}.{engine}.imported"
+
+    def _wanted(self, only: str | None) -> list[str]:
+        return [label for label in self.urls if only is None or label.lower().startswith(only)]
+
+    def ready(self, only: str | None) -> bool:
+        return all(self._mark(label).exists() for label in self._wanted(only))
+
+    async def empty(self, label: str) -> str:
+        """The engine's kept database, emptied for a new import: its URL."""
+        self._mark(label).unlink(missing_ok=True)
+        url = self.urls[label]
+        if url.startswith("sqlite"):
+            for path in self.folder.glob(f"ran_{self.tag}.db*"):
+                path.unlink()
+        else:
+            await pg_database(url.rsplit("/", 1)[1], create=True)
+        return url
+
+    def imported(self, label: str) -> None:
+        self._mark(label).touch()
+
+    async def queries(self, cell: str, last: date, only: str | None) -> None:
+        for label in self._wanted(only):
+            print(f"{label} (kept in {self.folder}, queries only):")
+            await query_times(self.urls[label], cell, last)
+
+
+async def run(
+    tmp: Path, made: PmFileSet, cell: str, last: date, only: str | None, kept: Kept | None
+) -> None:
     paths = made.files
-    last = (START + made.periods * timedelta(minutes=15) - timedelta(minutes=1)).date()
     engines: dict[str, tuple[str, str]] = {}
     if only != "postgresql":
         engines["SQLite (WAL)"] = (
@@ -229,6 +297,9 @@ async def run(tmp: Path, made: PmFileSet, cell: str, only: str | None) -> None:
             engines["PostgreSQL"] = (pg_url(PG_NAMES[0]), pg_url(PG_NAMES[1]))
         except OSError as exc:
             print(f"PostgreSQL unreachable, skipped: {exc}", file=sys.stderr)
+    if kept is not None:
+        for label, (first, _) in engines.items():
+            engines[label] = (first, await kept.empty(label))
     try:
         values = await excluded(tmp, paths, engines)
         for label, (_, url) in engines.items():
@@ -240,9 +311,12 @@ async def run(tmp: Path, made: PmFileSet, cell: str, only: str | None) -> None:
             finally:
                 await db.dispose()
             if url.startswith("sqlite"):
-                print(f"  bytes per value: {(tmp / 'b.db').stat().st_size / values:.2f} (file)")
+                size = Path(url.split("///", 1)[1]).stat().st_size
+                print(f"  bytes per value: {size / values:.2f} (file)")
             else:
                 await pg_bytes(url, values)
+            if kept is not None:
+                kept.imported(label)
             await query_times(url, cell, last)
     finally:
         if "PostgreSQL" in engines:
