@@ -17,7 +17,8 @@ How a row finds its period (the one holding its ``period_start``) depends on the
 - SQLite: one correlated subquery per period, which it runs as one index range each,
   returning the period's groups as a JSON array. A join on the periods table used only
   the lower bound of each range (a week of one cell's quarters: 250–500 ms instead of
-  15 ms). Its JSON writes numbers with 15 significant digits.
+  15 ms). Its JSON writes numbers with 15 significant digits. For one object,
+  ``counter_scan`` reads the rows of the whole range at once and adds them up in Python.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Counter formulas computed over ``pm_values``: KPI rows like ``kpi.formula.compute``'s.
 
 ``compute_counters()`` runs the statement of ``counter_sql`` for the whole range (split
-every ``MAX_PERIODS_PER_STATEMENT`` periods), then turns its groups into ``KpiRow``s: one
+every ``MAX_PERIODS_PER_STATEMENT`` periods; on SQLite, one object's rows are read by
+``counter_scan`` instead), then turns its groups into ``KpiRow``s: one
 per period and per dimension values seen in the range (``ne``, or ``ne`` and ``cell``),
 each with its parts and ``Formula.value(parts)``.
 
@@ -14,7 +15,7 @@ denominator is no data.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from kpiwatch.kpi.formula.compute import (
     part_kinds,
 )
 from kpiwatch.ran import days
+from kpiwatch.ran.counter_scan import scan as scan_object
 from kpiwatch.ran.counter_sql import Layout, day_ready, day_statement, layout, statement
 from kpiwatch.ran.models import pm_object_schemas, pm_objects
 
@@ -108,12 +110,16 @@ async def compute_counters(
     *,
     objects: Sequence[int] | None = None,
     every_object: bool = False,
+    scan: bool | None = None,
 ) -> list[KpiRow]:
     """A counter formula for every period and every (ne) or (ne, cell) seen in the range.
 
     ``objects`` restricts the rows to those objects (None: all). ``every_object`` (with
     ``objects`` and the cell dimension) also lists the objects that report the formula's
-    counters but sent nothing in the range, with no data in every period.
+    counters but sent nothing in the range, with no data in every period. ``scan``: read
+    the one object of ``objects`` by one range scan added up in Python
+    (``counter_scan``) rather than by the grouped statement, with the same numbers;
+    None: where it is faster, on SQLite when the daily rollups do not answer.
     """
     dims = _dimensions(dimensions)
     group = "object" if "cell" in dims else ("ne" if dims else "")
@@ -124,21 +130,33 @@ async def compute_counters(
     if not periods or not any(where.values()) or objects == []:
         return complete_rows(formula, periods, dims, found, combos)
     dialect = conn.dialect.name
-    by_day = await _from_days(conn, tenant_id, formula, periods, where)
+    one = objects is not None and len(objects) == 1 and group != "ne"
+    if scan and not one:
+        raise ValueError("a scan reads one object, grouped by cell or not at all")
+    by_day = not scan and await _from_days(conn, tenant_id, formula, periods, where)
+    if scan is None:
+        scan = one and dialect == "sqlite" and not by_day
     if dialect == "postgresql" and not by_day and (objects is None or len(objects) > _FEW_OBJECTS):
         # As in kpi.formula.compute: on a large scan JIT compiles for 0.5 s and saves
         # nothing; a few objects' rows never cost enough to trigger it.
         await conn.exec_driver_sql("SET LOCAL jit = off")
     raw: dict[tuple[int, Any], Parts] = {}
+    groups: Iterable[tuple[int, Any, Sequence[Any]]]
     for first in range(0, len(periods), MAX_PERIODS_PER_STATEMENT):
         chunk = periods[first : first + MAX_PERIODS_PER_STATEMENT]
-        compiled = (
-            day_statement(formula, tenant_id, chunk, where, group, objects)
-            if by_day
-            else statement(formula, tenant_id, chunk, where, group, objects, dialect)
-        )
-        at = [(k, compiled.columns.get(k), kinds[k]) for k in formula.part_keys]
-        for index, grouped, values in compiled.rows(await conn.execute(compiled.select)):
+        if scan:
+            assert objects is not None
+            columns, groups = await scan_object(conn, formula, tenant_id, chunk, where, objects[0])
+        else:
+            compiled = (
+                day_statement(formula, tenant_id, chunk, where, group, objects)
+                if by_day
+                else statement(formula, tenant_id, chunk, where, group, objects, dialect)
+            )
+            columns = compiled.columns
+            groups = compiled.rows(await conn.execute(compiled.select))
+        at = [(k, columns.get(k), kinds[k]) for k in formula.part_keys]
+        for index, grouped, values in groups:
             parts = {k: None if i is None else as_number(values[i], kind) for k, i, kind in at}
             raw[first + index, grouped if group else None] = parts
     if group == "object":
