@@ -71,10 +71,11 @@ class Plan:
                     step = (place, piece.kind, _reader(found))
                     self.steps.setdefault(schema_id, []).append(step)
             self.columns[key] = planned[piece]
+        self._empty: Values = [0 if kind == "count" else None for kind in self.kinds]
 
     def empty(self) -> Values:
         """A period's values before its first row: counts 0, the others no data."""
-        return [0 if kind == "count" else None for kind in self.kinds]
+        return self._empty.copy()
 
     def add(self, totals: Values, schema_id: int, gran: int, vals: Vector) -> None:
         """One row's values into its period's ``totals``."""

@@ -168,8 +168,11 @@ async def compute_counters(
     else:
         combined = {(i, (g,) if group else ()): parts for (i, g), parts in raw.items()}
         combos.update(dict.fromkeys(combo for _, combo in combined))
+    named: dict[tuple[Any, ...], dict[str, Any]] = {}  # a series repeats its cell 672 times
     for (index, combo), parts in combined.items():
         start, end = periods[index]
-        dims_of = dict(zip(dims, combo, strict=True))
+        dims_of = named.get(combo)
+        if dims_of is None:
+            dims_of = named[combo] = dict(zip(dims, combo, strict=True))
         found[index, combo] = KpiRow(start, end, dims_of, formula.value(parts), parts)
     return complete_rows(formula, periods, dims, found, combos)
