@@ -208,6 +208,26 @@ def _not_null_fields(node: Node) -> set[str] | None:
     return None
 
 
+def _counted(cell: _Cell) -> ColumnElement[Any]:
+    """A count cell as one of several counts over the same rows (its condition inside)."""
+    value: ColumnElement[Any] | None = cell.value
+    if cell.cond is None:
+        return func.count() if value is None else func.count(value)
+    return func.count(case((cell.cond, literal(1) if value is None else value)))
+
+
+def _unpacked(cells: CTE, packed: dict[str, tuple[str, int]]) -> CTE:
+    """``cells`` with every packed count in a column of its own. Materialized too: SQLite
+    would otherwise run the packing subquery once for each count read from it."""
+    arrays = {label for label, _ in packed.values()}
+    columns: list[ColumnElement[Any]] = [c for c in cells.c if c.name not in arrays]
+    columns += [
+        func.json_extract(cells.c[array], f"$[{i}]").label(label)
+        for label, (array, i) in packed.items()
+    ]
+    return select(*columns).cte("cells_unpacked").prefix_with("MATERIALIZED")
+
+
 @dataclass(frozen=True)
 class _Cell:
     """One aggregate over the rows of a cell in one index range (``field``)."""
@@ -377,7 +397,9 @@ class CellsBuilder:
         result: ColumnElement[Any] = getattr(func, cell.kind)(value)
         return result
 
-    def _cell_columns(self) -> tuple[list[ColumnElement[Any]], Any]:
+    def _cell_columns(self) -> tuple[list[ColumnElement[Any]], Any, dict[str, tuple[str, int]]]:
+        """The cells' columns and what they read from; on SQLite also where each packed
+        count is (its label → the packing column's label and its place in the array)."""
         source: Any = self.periods
         if self.combos is not None:
             source = source.join(self.combos, true())
@@ -397,15 +419,32 @@ class CellsBuilder:
                 scan = select(*aggs).where(self._in_cell(table, field)).lateral(f"scan_{i}")
                 source = source.join(scan, true())
                 columns += [scan.c[cell.label] for cell in cells]
-            return columns, source
+            return columns, source, {}
+        # SQLite has no LATERAL: a correlated subquery per aggregate, but the counts of one
+        # index range come from one subquery, as a JSON array (whole numbers are exact in
+        # JSON; a float would keep 15 digits, so other aggregates keep a subquery each).
+        # DEPLOY_SUCCESS_RATE's two-year backfill: 0.22 s → 0.12 s.
+        counts: dict[tuple[str, str], list[_Cell]] = {}
+        for cell in self.cells.values():
+            if cell.kind == "count":
+                counts.setdefault((cell.dataset, cell.field), []).append(cell)
+        packed: dict[str, tuple[str, int]] = {}
         for cell in self.cells.values():
             table = self.table(cell.dataset)
-            conds = [self._in_cell(table, cell.field)]
-            if cell.cond is not None:
-                conds.append(cell.cond)
+            in_cell = self._in_cell(table, cell.field)
+            shared = counts.get((cell.dataset, cell.field), [])
+            if len(shared) > 1 and any(c is cell for c in shared):
+                if cell is shared[0]:
+                    label = f"k_{len(columns) + 1}"
+                    array = func.json_array(*(_counted(c) for c in shared))
+                    sub = select(array).select_from(table).where(in_cell)
+                    columns.append(sub.scalar_subquery().label(label))
+                    packed.update((c.label, (label, i)) for i, c in enumerate(shared))
+                continue
+            conds = [in_cell] if cell.cond is None else [in_cell, cell.cond]
             sub = select(self._aggregate(cell)).select_from(table).where(*conds)
             columns.append(sub.scalar_subquery().label(cell.label))
-        return columns, source
+        return columns, source, packed
 
     def statement(self) -> tuple[Select[Any], dict[str, str]]:
         """The statement and the part key → column label mapping."""
@@ -424,7 +463,7 @@ class CellsBuilder:
             parts.update(found)
             row_counts.append(rows)
         deltas = {agg.key: self.open_delta(agg) for agg in snapshots}
-        columns, source = self._cell_columns()
+        columns, source, packed = self._cell_columns()
         keys = [self.periods.c.idx.label("idx")]
         if self.combos is not None:
             keys.append(self.combos.c.d.label(f"d_{self.dims[0]}"))
@@ -436,6 +475,8 @@ class CellsBuilder:
             .cte("cells")
             .prefix_with("MATERIALIZED")
         )
+        if packed:
+            cells = _unpacked(cells, packed)
         kinds = {k: a.func for a in self.formula.aggregates for k in part_keys(a)}
         labels = {k: part_column(k) for k in self.formula.part_keys}
         dim_cols = [cells.c[f"d_{d}"] for d in self.dims]
