@@ -2,11 +2,11 @@
 
 Generates 5,000,000 service requests and 200,000 deployments over two years across 50
 services (in SQL, straight into the tables: ingestion has its own benchmark), then, for
-each template set to DAILY with the `service` dimension, times one backfill of the two
-years through kpiwatch's engine (compute + store), and the same numbers computed by
-pandas reading the same table. Then GET /api/kpi/dashboard with 50 KPIs, 200 times.
-Targets: ≤ 2 s per template on PostgreSQL, ≤ 5 s on SQLite, ≥ 5× faster than pandas;
-dashboard p95 ≤ 20 ms.
+each template set to DAILY with the `service` dimension, times the backfill of the two
+years through kpiwatch's engine (compute + store; three passes, the median counts, all
+three are printed), and the same numbers computed by pandas reading the same table.
+Then GET /api/kpi/dashboard with 50 KPIs, 200 times. Targets: ≤ 2 s per template on
+PostgreSQL, ≤ 5 s on SQLite, ≥ 5× faster than pandas; dashboard p95 ≤ 20 ms.
 
     .venv/bin/python bench/kpi_compute.py [--requests 5000000] [--only sqlite|postgresql]
                                           [--keep DIR]
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import tempfile
 import time
 from datetime import UTC, date, datetime
@@ -47,6 +48,11 @@ ZONE = "Asia/Seoul"
 FIRST, LAST = date(2024, 1, 1), date(2025, 12, 31)
 START_EPOCH = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
 SPAN_S = 2 * 365 * 86400
+# Each backfill runs this many times (each replaces the values of the one before) and the
+# median is the figure: the first pass reads whatever the load or an earlier run left in
+# the caches (19 s instead of 1.7 s for FCR on SQLite once, from disk), the others what a
+# server that computes its KPIs every few minutes holds in memory.
+PASSES = 3
 
 # Deterministic pseudo-random columns from the row number (no RNG: same data every run).
 PG_REQUESTS = """
@@ -263,11 +269,15 @@ async def run(url: str, sync_url: str, requests: int, deployments: int, reuse: b
     caller = Caller(1, "default", datetime(2026, 1, 1, tzinfo=UTC), name="bench")
     ours: dict[str, float] = {}
     for kpi in await kpis(db, caller):
-        t = time.perf_counter()
-        computed = await calculate.calculate(db, kpi, FIRST, LAST, caller.now)
-        ours[kpi["name"]] = time.perf_counter() - t
+        passes = []
+        for _ in range(PASSES):
+            t = time.perf_counter()
+            computed = await calculate.calculate(db, kpi, FIRST, LAST, caller.now)
+            passes.append(time.perf_counter() - t)
+        ours[kpi["name"]] = statistics.median(passes)
         print(
-            f"  {kpi['name']:20} {ours[kpi['name']]:6.2f} s  "
+            f"  {kpi['name']:20} {ours[kpi['name']]:6.2f} s  (passes: "
+            f"{', '.join(f'{p:.2f}' for p in passes)} s)  "
             f"{len(computed.periods)} days, {len(computed.by_dims):,} service-days"
         )
     await db.dispose()
