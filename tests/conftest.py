@@ -120,6 +120,20 @@ def pg_template() -> Iterator[str | None]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no migration run yet) on each backend, for migration tests."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+        return
+    if request.getfixturevalue("pg_template") is None:
+        pytest.skip("PostgreSQL is not reachable")
+    name = f"kpiwatch_m_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f"CREATE DATABASE {name}"))
+    yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 ) -> Iterator[str]:

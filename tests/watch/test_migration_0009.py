@@ -4,48 +4,20 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import asyncpg
-import pytest
 from sqlalchemy import TextClause, bindparam, text
 
 from kpiwatch.core.db import UTCDateTime, make_engine
 from kpiwatch.core.migrate import upgrade
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 T0 = "2026-03-01 09:00:00"
 RESULTS = [
     (T0, "up", None),
     (T0, "up", None),  # the same instant twice: one is kept
     ("2026-03-01 09:01:00", "down", "http_error"),
 ]
-
-
-async def _pg(statement: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN, timeout=5)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database (no migration run yet) on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-        return
-    if request.getfixturevalue("pg_template") is None:
-        pytest.skip("PostgreSQL is not reachable")
-    name = f"kpiwatch_m_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg(f"CREATE DATABASE {name}"))
-    yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    asyncio.run(_pg(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 def _sql(statement: str) -> TextClause:

@@ -44,23 +44,22 @@ kpi_definitions = Table(
     CheckConstraint("period IN ('HOURLY', 'DAILY', 'WEEKLY', 'MONTHLY')", name="period"),
 )
 
-# One row per KPI, period and combination of dimension values. ``dims_key`` is the
-# canonical text of ``dims`` ('' when the KPI has no dimensions) so it can be unique.
+# One row per KPI, period and combination of dimension values, which is its key (no
+# surrogate id to write for each of a backfill's values: migration kpi_0014). ``dims_key``
+# is the canonical text of ``dims`` ('' when the KPI has no dimensions).
 kpi_values = Table(
     "kpi_values",
     metadata,
-    Column("id", Integer, primary_key=True),
     # No foreign key: PostgreSQL would check it for each of the ~37,000 values a backfill
     # stores; a trigger deletes a KPI's values with it (migration kpi_0013).
-    Column("kpi_id", Integer, nullable=False),
-    Column("period_start", UTCDateTime, nullable=False),
+    Column("kpi_id", Integer, primary_key=True),
+    Column("period_start", UTCDateTime, primary_key=True),
     Column("period_end", UTCDateTime, nullable=False),
-    Column("dims_key", String(500), nullable=False, server_default=""),
+    Column("dims_key", String(500), primary_key=True, server_default=""),
     Column("dims", JSONType, nullable=False),
     Column("value", Float),
     Column("parts", JSONType, nullable=False),
     Column("computed_at", UTCDateTime, nullable=False),
-    UniqueConstraint("kpi_id", "period_start", "dims_key", name="uq_kpi_values_period_dims"),
     # A KPI's totals (dashboard, sparklines, history) without reading its per-dims rows; it
     # holds only them, so that a backfill per service does not write it for every row.
     Index(
