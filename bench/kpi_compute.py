@@ -41,7 +41,7 @@ from kpiwatch.core.migrate import upgrade
 from kpiwatch.kpi import calculate, definitions
 from kpiwatch.kpi.models import kpi_values
 from kpiwatch.kpi.templates import TEMPLATES
-from support import PG, pg_database, pg_url
+from support import PG, machine_speed, pg_database, pg_url
 
 # Seed 000's templates, over the generated tables (not the watch server's two).
 SEED_TEMPLATES = ("MTTR", "FCR", "SLA_COMPLIANCE", "SR_BACKLOG", "DEPLOY_SUCCESS_RATE")
@@ -268,6 +268,7 @@ async def dashboard_p95(url: str, caller: Caller) -> float:
 
 
 async def run(url: str, sync_url: str, requests: int, deployments: int, reuse: bool) -> None:
+    print(f"  {machine_speed()}")
     db = Database(url)
     t = time.perf_counter()
     await upgrade(db.engine)
@@ -304,6 +305,7 @@ async def run(url: str, sync_url: str, requests: int, deployments: int, reuse: b
             f"{rows / seconds:12,.0f}"
         )
     print(f"  GET /api/kpi/dashboard, 50 KPIs: p95 {await dashboard_p95(url, caller):.1f} ms")
+    print(f"  {machine_speed()}")
 
 
 async def pg_database_exists(name: str) -> bool:
