@@ -1,10 +1,12 @@
 """Demo data: an admin, a year of service requests and deployments for five services,
 the seven KPI templates (service desk and watch) computed over that year, the services
 of ``demo.yaml`` with monitors of the built-in demo target (``demo_target``) and 90 days
-of their history (``demo_history``).
+of their history (``demo_history``), and 14 days of RAN PM files of a small LTE and NR
+network (``demo_ran``) for the ``/ran`` explorer.
 
-Every day's rows come from a generator seeded with that day, so loading again upserts the
-same rows (and adds the days since the last load): the load is idempotent.
+Every day's rows (and every period's PM file) come from a generator seeded with that day
+(that period), so loading again upserts the same rows and skips the same files (and adds
+the days since the last load): the load is idempotent.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from sqlalchemy import select
 
+from kpiwatch import demo_ran
 from kpiwatch.core import tenancy, users
 from kpiwatch.core.config import Settings
 from kpiwatch.core.context import Caller
@@ -136,6 +139,7 @@ async def load(db: Database, settings: Settings, now: datetime | None = None) ->
         await service.ingest(db, caller, dataset, body, "ndjson")
     await _kpis(db, caller, days[0], today)
     await load_monitors(db, caller, target_url(settings))
+    await demo_ran.load(db, caller, zone)
     return ADMIN, password
 
 
