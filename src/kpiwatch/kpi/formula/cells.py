@@ -211,9 +211,9 @@ def _not_null_fields(node: Node) -> set[str] | None:
 def _counted(cell: _Cell) -> ColumnElement[Any]:
     """A count cell as one of several counts over the same rows (its condition inside)."""
     value: ColumnElement[Any] | None = cell.value
-    if cell.cond is None:
-        return func.count() if value is None else func.count(value)
-    return func.count(case((cell.cond, literal(1) if value is None else value)))
+    if cell.cond is not None:
+        value = case((cell.cond, literal(1) if value is None else value))
+    return func.count() if value is None else func.count(value)
 
 
 def _unpacked(cells: CTE, packed: dict[str, tuple[str, int]]) -> CTE:
@@ -423,25 +423,30 @@ class CellsBuilder:
         # SQLite has no LATERAL: a correlated subquery per aggregate, but the counts of one
         # index range come from one subquery, as a JSON array (whole numbers are exact in
         # JSON; a float would keep 15 digits, so other aggregates keep a subquery each).
-        # DEPLOY_SUCCESS_RATE's two-year backfill: 0.22 s → 0.12 s.
+        # DEPLOY_SUCCESS_RATE's two-year statement: 0.22 s → 0.15 s.
         counts: dict[tuple[str, str], list[_Cell]] = {}
+        alone: list[_Cell] = []
         for cell in self.cells.values():
             if cell.kind == "count":
                 counts.setdefault((cell.dataset, cell.field), []).append(cell)
+            else:
+                alone.append(cell)
         packed: dict[str, tuple[str, int]] = {}
-        for cell in self.cells.values():
-            table = self.table(cell.dataset)
-            in_cell = self._in_cell(table, cell.field)
-            shared = counts.get((cell.dataset, cell.field), [])
-            if len(shared) > 1 and any(c is cell for c in shared):
-                if cell is shared[0]:
-                    label = f"k_{len(columns) + 1}"
-                    array = func.json_array(*(_counted(c) for c in shared))
-                    sub = select(array).select_from(table).where(in_cell)
-                    columns.append(sub.scalar_subquery().label(label))
-                    packed.update((c.label, (label, i)) for i, c in enumerate(shared))
+        for (dataset, field), shared in counts.items():
+            if len(shared) == 1:
+                alone += shared
                 continue
-            conds = [in_cell] if cell.cond is None else [in_cell, cell.cond]
+            table = self.table(dataset)
+            label = f"k_{len(columns) + 1}"
+            array = func.json_array(*(_counted(c) for c in shared))
+            sub = select(array).select_from(table).where(self._in_cell(table, field))
+            columns.append(sub.scalar_subquery().label(label))
+            packed.update((c.label, (label, i)) for i, c in enumerate(shared))
+        for cell in alone:
+            table = self.table(cell.dataset)
+            conds = [self._in_cell(table, cell.field)]
+            if cell.cond is not None:
+                conds.append(cell.cond)
             sub = select(self._aggregate(cell)).select_from(table).where(*conds)
             columns.append(sub.scalar_subquery().label(cell.label))
         return columns, source, packed
