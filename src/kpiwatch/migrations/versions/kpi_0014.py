@@ -69,17 +69,14 @@ def downgrade() -> None:
         batch_op.drop_index("ix_kpi_values_totals")
         batch_op.drop_constraint("pk_kpi_values", type_="primary")
         batch_op.create_unique_constraint("uq_kpi_values_period_dims", KEY)
-    if not _sqlite():
-        op.execute("ALTER TABLE kpi_values ADD COLUMN id SERIAL")
-        op.create_primary_key("pk_kpi_values", "kpi_values", ["id"])
-    else:
-        with op.batch_alter_table("kpi_values", schema=None) as batch_op:
-            batch_op.add_column(sa.Column("id", sa.Integer(), nullable=True))
-        op.execute("UPDATE kpi_values SET id = rowid")
-        with op.batch_alter_table("kpi_values", schema=None) as batch_op:
-            batch_op.alter_column("id", nullable=False)
+        if _sqlite():
+            # The table copy leaves id out, and an INTEGER PRIMARY KEY numbers the rows.
+            batch_op.add_column(sa.Column("id", sa.Integer(), nullable=False))
             batch_op.create_primary_key("pk_kpi_values", ["id"])
-    with op.batch_alter_table("kpi_values", schema=None) as batch_op:
         _totals_index(batch_op)
     if _sqlite():
         op.execute(SQLITE_TRIGGER)
+    else:
+        op.execute(
+            "ALTER TABLE kpi_values ADD COLUMN id SERIAL CONSTRAINT pk_kpi_values PRIMARY KEY"
+        )
