@@ -148,24 +148,33 @@ async def _store(
 def _records(
     kpi_id: int, rows: list[KpiRow], stamps: dict[datetime, Any], computed_at: Any
 ) -> list[tuple[Any, ...]]:
-    """Rows in ``_COLUMNS`` order, times through ``stamps`` where given, JSON as text (the
-    dimensions' text made once per combination)."""
-    texts: dict[tuple[Any, ...], tuple[str, str]] = {}
+    """Rows in ``_COLUMNS`` order, times through ``stamps`` where given, JSON as text.
+
+    Rows share their dims and, often, their parts objects (``compute``): each is turned
+    into text once, found again by identity (the rows keep them alive meanwhile).
+    """
+    dims_text: dict[int, tuple[str, str]] = {}
+    parts_text: dict[int, str] = {}
     out = []
     for row in rows:
-        combo = tuple(row.dims.items())
-        text = texts.get(combo)
-        if text is None:
-            text = texts[combo] = (dims_key(row.dims), orjson.dumps(row.dims).decode())
+        dims = dims_text.get(id(row.dims))
+        if dims is None:
+            dims = dims_text[id(row.dims)] = (
+                dims_key(row.dims),
+                orjson.dumps(row.dims).decode(),
+            )
+        parts = parts_text.get(id(row.parts))
+        if parts is None:
+            parts = parts_text[id(row.parts)] = orjson.dumps(row.parts).decode()
         start, end = row.period_start, row.period_end
         out.append(
             (
                 kpi_id,
                 stamps.get(start, start),
                 stamps.get(end, end),
-                *text,
+                *dims,
                 row.value,
-                orjson.dumps(row.parts).decode(),
+                parts,
                 computed_at,
             )
         )

@@ -78,11 +78,17 @@ def periods_cte(periods: Sequence[tuple[datetime, datetime]], dialect: str) -> C
     stamps_text = {m: sqlite_timestamp(m) for span in periods for m in span}
     text = orjson.dumps([[stamps_text[s], stamps_text[e]] for s, e in periods]).decode()
     each = func.json_each(bindparam("periods", text)).table_valued("key", "value")
-    return select(
-        each.c.key.label("idx"),
-        type_coerce(func.json_extract(each.c.value, "$[0]"), UTCDateTime).label("start_utc"),
-        type_coerce(func.json_extract(each.c.value, "$[1]"), UTCDateTime).label("end_utc"),
-    ).cte("periods")
+    # MATERIALIZED: otherwise SQLite reads the bounds out of the JSON at every reference, in
+    # every cell (DEPLOY_SUCCESS_RATE's two-year daily statement: 0.13 s → 0.11 s).
+    return (
+        select(
+            each.c.key.label("idx"),
+            type_coerce(func.json_extract(each.c.value, "$[0]"), UTCDateTime).label("start_utc"),
+            type_coerce(func.json_extract(each.c.value, "$[1]"), UTCDateTime).label("end_utc"),
+        )
+        .cte("periods")
+        .prefix_with("MATERIALIZED")
+    )
 
 
 class RowSql:
