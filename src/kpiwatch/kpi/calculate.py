@@ -8,7 +8,6 @@ of percentiles and ``count_distinct`` are recomputed from the events.
 from __future__ import annotations
 
 import gc
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
@@ -67,12 +66,11 @@ async def _compute(
     if not formula.additive:
         totals = await compute(conn, formula, kpi["tenant_id"], periods)
         return Computed(periods, totals, rows)
-    grouped: dict[datetime, list[KpiRow]] = defaultdict(list)
-    for row in rows:
-        grouped[row.period_start].append(row)
+    # ``rows`` hold every period × the same combinations, in period order.
+    width = len(rows) // len(periods)
     totals = []
-    for start, end in periods:
-        parts = formula.combine([r.parts for r in grouped[start]])
+    for i, (start, end) in enumerate(periods):
+        parts = formula.combine([r.parts for r in rows[i * width : (i + 1) * width]])
         totals.append(KpiRow(start, end, {}, formula.value(parts), parts))
     return Computed(periods, totals, rows)
 
