@@ -4,20 +4,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from tests.ingest.support import NDJSON, ndjson, stored
 
 from kpiwatch.ingest import service
-from kpiwatch.ingest.models import service_requests
 
-NDJSON = {"Content-Type": "application/x-ndjson"}
 URL = "/api/ingest/service_requests"
-
-
-def ndjson(*rows: dict[str, Any]) -> bytes:
-    return b"".join(orjson.dumps(r) + b"\n" for r in rows)
 
 
 def full(n: int, **extra: Any) -> dict[str, Any]:
@@ -36,15 +29,6 @@ def full(n: int, **extra: Any) -> dict[str, Any]:
         "reassignment_count": 1,
     }
     return row | extra
-
-
-def stored(client: TestClient) -> list[dict[str, Any]]:
-    async def read() -> list[dict[str, Any]]:
-        async with client.app.state.db.read() as conn:  # type: ignore[attr-defined]
-            rows = await conn.execute(select(service_requests).order_by(service_requests.c.id))
-            return [dict(r._mapping) for r in rows]
-
-    return client.portal.call(read)  # type: ignore[union-attr]
 
 
 def test_it_converts_a_batch_with_every_field_present(

@@ -4,17 +4,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-
-from kpiwatch.ingest.models import service_requests
-
-NDJSON = {"Content-Type": "application/x-ndjson"}
-
-
-def ndjson(*rows: dict[str, Any]) -> bytes:
-    return b"".join(orjson.dumps(r) + b"\n" for r in rows)
+from tests.ingest.support import NDJSON, ndjson, stored
 
 
 def request(n: int, **extra: Any) -> dict[str, Any]:
@@ -28,15 +19,6 @@ def request(n: int, **extra: Any) -> dict[str, Any]:
         "reassignment_count": 0,
     }
     return row | extra
-
-
-def stored(client: TestClient) -> list[dict[str, Any]]:
-    async def read() -> list[dict[str, Any]]:
-        async with client.app.state.db.read() as conn:  # type: ignore[attr-defined]
-            rows = await conn.execute(select(service_requests).order_by(service_requests.c.id))
-            return [dict(r._mapping) for r in rows]
-
-    return client.portal.call(read)  # type: ignore[union-attr]
 
 
 def test_it_inserts_then_upserts_by_id(
