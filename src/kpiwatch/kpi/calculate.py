@@ -8,6 +8,7 @@ of percentiles and ``count_distinct`` are recomputed from the events.
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
@@ -213,6 +214,10 @@ async def _calculate(
     db: Database, kpi: dict[str, Any], first_day: date, last_day: date, now: datetime
 ) -> Computed:
     async with db.read() as conn:
+        if not db.is_sqlite:
+            # One snapshot for every statement of the computation (the totals of a
+            # percentile are a statement of their own), shared with the spare connections.
+            conn = await conn.execution_options(isolation_level="REPEATABLE READ")
         zone = await tenant_zone(conn, kpi["tenant_id"])
         periods = [
             p for p in kpi_periods.periods(kpi["period"], first_day, last_day, zone) if p[0] <= now
@@ -225,11 +230,28 @@ async def _calculate(
                 # A backfill: the database server's cores share the statement's work. (On
                 # SQLite, inside this process, a second connection cost more CPU than it
                 # saved time.)
-                spare = [await stack.enter_async_context(db.read()) for _ in range(CORES - 1)]
+                snapshot = (await conn.exec_driver_sql("SELECT pg_export_snapshot()")).scalar_one()
+                for _ in range(CORES - 1):
+                    other = await stack.enter_async_context(db.read())
+                    spare.append(await _in_snapshot(other, snapshot))
             computed = await _compute(conn, kpi, periods, spare)
     async with db.write() as conn:
         await _store(conn, kpi, computed, now)
     return computed
+
+
+async def _in_snapshot(conn: AsyncConnection, snapshot: str) -> AsyncConnection:
+    """``conn`` in a transaction that sees what the one which exported ``snapshot`` sees."""
+    # SET TRANSACTION SNAPSHOT takes no parameter; the id comes from the server, and is
+    # checked to be one before it is written into the statement.
+    if not _SNAPSHOT_ID.fullmatch(snapshot):
+        raise ValueError(f"not a PostgreSQL snapshot id: {snapshot!r}")
+    conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+    await conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+    return conn
+
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
 
 
 async def calculate_current(db: Database, kpi: dict[str, Any], now: datetime) -> KpiRow:
