@@ -16,20 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from tests.kpi.test_dashboard_cache import KPI as DONE
 
 from kpiwatch.ingest.models import service_requests
 from kpiwatch.kpi import calculate
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
-KPI = {
-    "name": "DONE",
-    "display_name": "Requests done",
-    "direction": "HIGHER_BETTER",
-    "target": 2,
-    "period": "DAILY",
-    "dimensions": ["service"],
-    "formula": "count(service_requests where status = 'done' by resolved_at)",
-}
+KPI = DONE | {"dimensions": ["service"]}  # requests done, per day
 ROW = (
     '{{"id":"{id}","service":"{service}","status":"done",'
     '"created_at":"2026-03-01T08:00:00Z","resolved_at":"2026-03-01T09:00:00Z"}}'
