@@ -9,7 +9,8 @@ subcounters (``None`` when all of them are), ``seconds`` and ``weighted`` over t
 with a value, ``count`` 0 and the other pieces ``None`` in a period whose rows have no
 value, nothing at all for a period without rows. Rows are added in the index's order, as
 the statement adds them, so the sums are the same. A row belongs to the period holding
-its ``period_start``: the boundaries are sorted once and each row is placed by bisection.
+its ``period_start``: the boundaries are sorted once (``counter_sql.buckets``, as for
+PostgreSQL's ``width_bucket``) and each row is placed by bisection.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy import String, not_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kpiwatch.kpi.formula import Formula
-from kpiwatch.ran.counter_sql import Layout, Piece, pieces
+from kpiwatch.ran.counter_sql import Layout, Piece, buckets, pieces
 from kpiwatch.ran.models import pm_values
 
 Number = float | int
@@ -118,9 +119,7 @@ async def scan(
     """``formula``'s pieces for one object per period with rows: the part keys' places
     among the values, and (period index, ``object_id``, values) of each."""
     plan = Plan(formula, where)
-    bounds = sorted({moment for span in periods for moment in span})
-    index = {span: i for i, span in enumerate(periods)}
-    period_of = [None, *(index.get(span) for span in zip(bounds, bounds[1:], strict=False))]
+    bounds, period_of = buckets(periods)
     v = pm_values.c
     start, read_start = _starts(conn.dialect.name, v.period_start)
     rows = await conn.execute(
@@ -137,7 +136,7 @@ async def scan(
     )
     found: dict[int, Values] = {}
     for schema_id, moment, gran, vals in rows:
-        at = period_of[bisect_right(bounds, read_start(moment))]
+        at = period_of.get(bisect_right(bounds, read_start(moment)))
         if at is None:
             continue  # between two periods
         totals = found.get(at)

@@ -177,6 +177,17 @@ def _sqlite_periods(periods: Sequence[tuple[datetime, datetime]]) -> Any:
     ).cte("periods")
 
 
+def buckets(
+    periods: Sequence[tuple[datetime, datetime]],
+) -> tuple[list[datetime], dict[Any, int | None]]:
+    """The periods' boundaries, sorted, and the period index of each bucket between two
+    neighbours, numbered from 1 as ``width_bucket`` and ``bisect_right`` number them
+    (``None``: a gap between periods)."""
+    bounds = sorted({moment for span in periods for moment in span})
+    index = {span: i for i, span in enumerate(periods)}
+    return bounds, {b: index.get((bounds[b - 1], bounds[b])) for b in range(1, len(bounds))}
+
+
 def statement(
     formula: Formula,
     tenant_id: int,
@@ -203,9 +214,7 @@ def statement(
     if objects is not None:
         conditions.append(v.object_id.in_(list(objects)))
     if dialect == "postgresql":
-        bounds = sorted({moment for span in periods for moment in span})
-        index = {span: i for i, span in enumerate(periods)}
-        period_of = {b: index.get((bounds[b - 1], bounds[b])) for b in range(1, len(bounds))}
+        bounds, period_of = buckets(periods)
         array = bindparam("bounds", bounds, type_=ARRAY(DateTime(timezone=True)))
         bucket = func.width_bucket(v.period_start, array)
         stmt = (
