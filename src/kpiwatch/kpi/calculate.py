@@ -240,6 +240,9 @@ async def _calculate(
     return computed
 
 
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
+
+
 async def _in_snapshot(conn: AsyncConnection, snapshot: str) -> AsyncConnection:
     """``conn`` in a transaction that sees what the one which exported ``snapshot`` sees."""
     # SET TRANSACTION SNAPSHOT takes no parameter; the id comes from the server, and is
@@ -249,9 +252,6 @@ async def _in_snapshot(conn: AsyncConnection, snapshot: str) -> AsyncConnection:
     conn = await conn.execution_options(isolation_level="REPEATABLE READ")
     await conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
     return conn
-
-
-_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
 
 
 async def calculate_current(db: Database, kpi: dict[str, Any], now: datetime) -> KpiRow:
